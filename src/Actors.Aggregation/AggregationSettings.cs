@@ -1,0 +1,93 @@
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace Actors.Aggregation;
+
+/// <summary>
+/// Settings of an aggregator, read from the <c>actors.aggregation</c> HOCON section. The library's reference
+/// configuration (<c>hocon/aggregation.conf</c>, embedded) supplies every default; values given in code through the
+/// <c>WithX</c> copies win over configuration. Validated on construction.
+/// </summary>
+public sealed class AggregationSettings
+{
+    /// <summary>The HOCON path of the section these settings are read from.</summary>
+    public const string ConfigPath = "actors.aggregation";
+
+    /// <summary>Creates settings with explicit values.</summary>
+    /// <exception cref="ArgumentException">A value is out of range; the message names the setting.</exception>
+    public AggregationSettings(TimeSpan defaultTimeout, int maxInFlight, TimeSpan abandonedFetchGrace)
+    {
+        if (defaultTimeout <= TimeSpan.Zero)
+            throw new ArgumentException($"{ConfigPath}.default-timeout must be positive, but was {defaultTimeout}.", nameof(defaultTimeout));
+        if (maxInFlight < 0)
+            throw new ArgumentException($"{ConfigPath}.max-in-flight must be 0 (no limit) or positive, but was {maxInFlight}.", nameof(maxInFlight));
+        if (abandonedFetchGrace < TimeSpan.Zero)
+            throw new ArgumentException($"{ConfigPath}.abandoned-fetch-grace must not be negative, but was {abandonedFetchGrace}.", nameof(abandonedFetchGrace));
+        DefaultTimeout = defaultTimeout;
+        MaxInFlight = maxInFlight;
+        AbandonedFetchGrace = abandonedFetchGrace;
+    }
+
+    /// <summary>Deadline of a request when neither its definition nor its message sets one (<c>default-timeout</c>, default 5 s).</summary>
+    public TimeSpan DefaultTimeout { get; }
+
+    /// <summary>Most requests one aggregator runs at once; 0 means no limit (<c>max-in-flight</c>, default 10000).</summary>
+    public int MaxInFlight { get; }
+
+    /// <summary>
+    /// How long a fetch may keep running after its token fired before it counts as abandoned and is logged at Warning
+    /// (<c>abandoned-fetch-grace</c>, default 250 ms). Cooperative I/O such as <c>HttpClient</c> finishes well inside it.
+    /// </summary>
+    public TimeSpan AbandonedFetchGrace { get; }
+
+    /// <summary>The library's reference configuration, embedded from <c>hocon/aggregation.conf</c>.</summary>
+    public static Config DefaultConfig() => ReferenceConfig.Value;
+
+    /// <summary>Reads the settings of <paramref name="system"/>, with the reference configuration as fallback.</summary>
+    public static AggregationSettings Create(ActorSystem system)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        system.Settings.InjectTopLevelFallback(DefaultConfig());
+        return Create(system.Settings.Config.GetConfig(ConfigPath));
+    }
+
+    /// <summary>Reads settings from an <c>actors.aggregation</c> section; missing keys take the reference defaults.</summary>
+    /// <exception cref="ArgumentException">A value is out of range or malformed; the message names the setting.</exception>
+    public static AggregationSettings Create(Config section)
+    {
+        var config = (section ?? Config.Empty).WithFallback(DefaultConfig().GetConfig(ConfigPath));
+        return new AggregationSettings(
+            Read(config, "default-timeout", c => c.GetTimeSpan("default-timeout", null, allowInfinite: false)),
+            Read(config, "max-in-flight", c => c.GetInt("max-in-flight")),
+            Read(config, "abandoned-fetch-grace", c => c.GetTimeSpan("abandoned-fetch-grace", null, allowInfinite: false)));
+    }
+
+    private static T Read<T>(Config config, string key, Func<Config, T> read)
+    {
+        try
+        {
+            return read(config);
+        }
+        catch (Exception e)
+        {
+            throw new ArgumentException($"{ConfigPath}.{key} is not valid ('{config.GetString(key)}'): {e.Message}", key, e);
+        }
+    }
+
+    /// <summary>A copy with another <see cref="DefaultTimeout"/>.</summary>
+    public AggregationSettings WithDefaultTimeout(TimeSpan value) => new(value, MaxInFlight, AbandonedFetchGrace);
+
+    /// <summary>A copy with another <see cref="MaxInFlight"/>.</summary>
+    public AggregationSettings WithMaxInFlight(int value) => new(DefaultTimeout, value, AbandonedFetchGrace);
+
+    /// <summary>A copy with another <see cref="AbandonedFetchGrace"/>.</summary>
+    public AggregationSettings WithAbandonedFetchGrace(TimeSpan value) => new(DefaultTimeout, MaxInFlight, value);
+
+    private static readonly Lazy<Config> ReferenceConfig = new(() =>
+    {
+        using var stream = typeof(AggregationSettings).Assembly.GetManifestResourceStream("Actors.Aggregation.aggregation.conf")
+            ?? throw new InvalidOperationException("The embedded reference configuration Actors.Aggregation.aggregation.conf is missing.");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    });
+}

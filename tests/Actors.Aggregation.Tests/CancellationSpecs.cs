@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Actors.Aggregation.Tests.Support;
+using Akka.Actor;
+using Akka.Configuration;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Actors.Aggregation.Tests;
+
+/// <summary>b. Every way a fetcher's actor can stop cancels its token, and cooperative I/O ends promptly.</summary>
+public sealed class CancellationSpecs(ITestOutputHelper output) : AggregationSpec(output)
+{
+    private static AggregationDefinition<int, string> TwoHanging(TokenProbe first, TokenProbe second) =>
+        Aggregation.For<int>()
+            .Fetch("first", Fetches.Hang<int, string>(first))
+            .Fetch("second", Fetches.Hang<int, string>(second))
+            .WithTimeout(TimeSpan.FromSeconds(30))
+            .Build();
+
+    [Fact]
+    public async Task CancelAggregate_must_cancel_every_fetch_and_reply_AggregationCancelled()
+    {
+        var first = new TokenProbe();
+        var second = new TokenProbe();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(TwoHanging(first, second)));
+        aggregator.Tell(new Aggregate<int>(1) { RequestId = "to-cancel" });
+        await Task.WhenAll(first.WhenStarted(), second.WhenStarted());
+
+        aggregator.Tell(new CancelAggregate("to-cancel"));
+
+        var reply = await ExpectMsgAsync<AggregateFailed>(Generous);
+        Assert.Equal("to-cancel", reply.RequestId);
+        Assert.Equal(AggregationCancelled.ByRequester, Assert.IsType<AggregationCancelled>(reply.Reason).Reason);
+        await first.WhenCancelled();
+        await second.WhenCancelled();
+        await AwaitQuietAsync(aggregator);
+        await ExpectNoMsgAsync(Ms(300));
+    }
+
+    [Fact]
+    public async Task A_terminated_requester_must_cancel_its_request_like_a_disconnected_client()
+    {
+        var first = new TokenProbe();
+        var second = new TokenProbe();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(TwoHanging(first, second)));
+        var requester = CreateTestProbe();
+        requester.Send(aggregator, new Aggregate<int>(1));
+        await Task.WhenAll(first.WhenStarted(), second.WhenStarted());
+
+        Watch(requester.Ref);
+        Sys.Stop(requester.Ref);
+        await ExpectTerminatedAsync(requester.Ref, Generous);
+
+        await first.WhenCancelled();
+        await second.WhenCancelled();
+        await AwaitQuietAsync(aggregator);
+    }
+
+    [Fact]
+    public async Task Stopping_the_aggregator_must_cancel_every_fetch_and_answer_every_requester()
+    {
+        var first = new TokenProbe();
+        var second = new TokenProbe();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(TwoHanging(first, second)));
+        aggregator.Tell(new Aggregate<int>(1));
+        await Task.WhenAll(first.WhenStarted(), second.WhenStarted());
+
+        Sys.Stop(aggregator);
+
+        var reply = await ExpectMsgAsync<AggregateFailed>(Generous);
+        Assert.Contains("aggregator stopped", Assert.IsType<AggregationCancelled>(reply.Reason).Reason);
+        await first.WhenCancelled();
+        await second.WhenCancelled();
+    }
+
+    [Fact]
+    public async Task System_shutdown_must_cancel_every_fetch_and_answer_every_live_requester()
+    {
+        var first = new TokenProbe();
+        var second = new TokenProbe();
+        var other = ActorSystem.Create("shutting-down", SpecConfig);
+        var aggregator = other.ActorOf(AggregatorActor.Props(TwoHanging(first, second)));
+        aggregator.Tell(new Aggregate<int>(1), TestActor); // the requester lives in another system, which stays up
+        await Task.WhenAll(first.WhenStarted(), second.WhenStarted());
+
+        await other.Terminate().WaitAsync(Generous);
+
+        var reply = await ExpectMsgAsync<AggregateFailed>(Generous);
+        Assert.Contains("shutting down", Assert.IsType<AggregationCancelled>(reply.Reason).Reason);
+        await first.WhenCancelled();
+        await second.WhenCancelled();
+    }
+
+    [Fact]
+    public async Task Cancelling_AggregateAsync_must_send_CancelAggregate_and_throw_OperationCanceledException()
+    {
+        var first = new TokenProbe();
+        var second = new TokenProbe();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(TwoHanging(first, second)));
+        using var cts = new CancellationTokenSource();
+
+        var call = aggregator.AggregateAsync<int, string>(1, cancellationToken: cts.Token);
+        await Task.WhenAll(first.WhenStarted(), second.WhenStarted());
+        await cts.CancelAsync();
+
+        var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.Equal(cts.Token, cancelled.CancellationToken);
+        var confirmed = Assert.IsType<AggregationFailedException>(cancelled.InnerException);
+        Assert.IsType<AggregationCancelled>(confirmed.Reason);
+        await first.WhenCancelled();
+        await second.WhenCancelled();
+        await AwaitQuietAsync(aggregator);
+    }
+
+    [Fact]
+    public async Task Cancellation_must_reach_a_real_socket_through_HttpClient()
+    {
+        // A loopback server that accepts the request and never answers; it reports when the client aborts the connection.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var clientAborted = AbortedConnectionAsync(listener);
+        using var http = new HttpClient();
+        var httpFetchEnded = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var definition = Aggregation.For<int>()
+            .Fetch("slow-service", async (int id, CancellationToken ct) =>
+            {
+                try
+                {
+                    return await http.GetStringAsync($"http://127.0.0.1:{port}/profile/{id}", ct);
+                }
+                finally
+                {
+                    httpFetchEnded.TrySetResult(Stopwatch.GetTimestamp());
+                }
+            })
+            .Fetch("failing", Fetches.FailAfter<int, string>(Ms(300), new InvalidOperationException("orders down")))
+            .WithTimeout(TimeSpan.FromSeconds(30))
+            .Build();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(definition));
+
+        aggregator.Tell(new Aggregate<int>(1));
+
+        var reply = await ExpectMsgAsync<AggregateFailed>(Generous);
+        Assert.Equal("failing", Assert.IsType<FetcherFailed>(reply.Reason).Fetcher);
+        var abortedAt = await clientAborted.WaitAsync(Generous);
+        var endedAt = await httpFetchEnded.Task.WaitAsync(Generous);
+        Output.WriteLine($"server saw the abort {MsBetween(endedAt, abortedAt):0.0} ms after the fetch ended");
+        var stats = await StatsAsync(aggregator);
+        Assert.Equal(0, stats.AbandonedFetches);
+    }
+
+    private static async Task<long> AbortedConnectionAsync(TcpListener listener)
+    {
+        using var connection = await listener.AcceptTcpClientAsync();
+        var stream = connection.GetStream();
+        var buffer = new byte[4096];
+        try
+        {
+            while (await stream.ReadAsync(buffer) > 0) { }
+        }
+        catch (IOException)
+        {
+            // A reset is an abort too.
+        }
+        return Stopwatch.GetTimestamp();
+    }
+}

@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using Actors.Aggregation.Tests.Support;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+using Xunit;
+using LogLevel = Akka.Event.LogLevel;
+
+namespace Actors.Aggregation.Tests;
+
+/// <summary>j. The library's structured events reach Serilog through Akka.Hosting's logger-factory bridge, properties intact.</summary>
+public sealed class LoggingSpecs
+{
+    private sealed class Dashboard;
+
+    /// <summary>Collects events and lets a test await the first one that matches.</summary>
+    private sealed class CollectingSink : ILogEventSink
+    {
+        private readonly List<(Func<LogEvent, bool> Match, TaskCompletionSource<LogEvent> Found)> _waiters = new();
+
+        public ConcurrentQueue<LogEvent> Events { get; } = new();
+
+        public void Emit(LogEvent logEvent)
+        {
+            lock (_waiters)
+            {
+                Events.Enqueue(logEvent);
+                foreach (var waiter in _waiters)
+                    if (waiter.Match(logEvent)) waiter.Found.TrySetResult(logEvent);
+            }
+        }
+
+        public Task<LogEvent> WaitFor(Func<LogEvent, bool> match)
+        {
+            var found = new TaskCompletionSource<LogEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_waiters)
+            {
+                _waiters.Add((match, found));
+                foreach (var logEvent in Events)
+                    if (match(logEvent)) found.TrySetResult(logEvent);
+            }
+            return found.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    [Fact]
+    public async Task Aggregation_events_must_reach_Serilog_with_RequestId_Fetcher_ElapsedMs_and_Outcome()
+    {
+        var sink = new CollectingSink();
+        var serilog = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(sink).CreateLogger();
+        var definition = Aggregation.For<int>()
+            .Fetch("profile", Fetches.After<int, string>(TimeSpan.FromMilliseconds(10), "Name: Alice"))
+            .Fetch("orders", (int id, CancellationToken _) => id == 0 ? throw new InvalidOperationException("orders down") : Task.FromResult("Order: 5"))
+            .Build();
+        using var host = new HostBuilder()
+            .UseSerilog(serilog, dispose: true)
+            .ConfigureServices(services => services.AddAkka("logging-spec", akka => akka
+                .ConfigureLoggers(loggers =>
+                {
+                    loggers.LogLevel = LogLevel.DebugLevel;
+                    loggers.ClearLoggers();
+                    loggers.AddLoggerFactory();
+                })
+                .WithActors((system, registry) => registry.Register<Dashboard>(system.ActorOf(AggregatorActor.Props(definition), "dashboard")))))
+            .Build();
+        await host.StartAsync();
+        try
+        {
+            var aggregator = await host.Services.GetRequiredService<IRequiredActor<Dashboard>>().GetAsync();
+
+            Assert.Equal("Name: Alice | Order: 5", await aggregator.AggregateAsync<int, string>(1));
+            await Assert.ThrowsAsync<AggregationFailedException>(() => aggregator.AggregateAsync<int, string>(0));
+
+            var succeeded = await sink.WaitFor(e => Has(e, LogEventLevel.Information, "Outcome", "succeeded"));
+            var failed = await sink.WaitFor(e => Has(e, LogEventLevel.Warning, "Outcome", "fetcher-failed"));
+            var fetch = await sink.WaitFor(e => Has(e, LogEventLevel.Debug, "Fetcher", "profile"));
+
+            Assert.True(succeeded.Properties.ContainsKey("RequestId"));
+            Assert.True(succeeded.Properties.ContainsKey("ElapsedMs"));
+            Assert.Contains("orders down", failed.RenderMessage());
+            Assert.True(fetch.Properties.ContainsKey("RequestId"));
+            Assert.True(fetch.Properties.ContainsKey("ElapsedMs"));
+            // Akka's own log reaches Serilog the same way, e.g. the actor system's startup events.
+            await sink.WaitFor(e => e.MessageTemplate.Text.Contains("Akka", StringComparison.OrdinalIgnoreCase) && !e.Properties.ContainsKey("Outcome"));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private static bool Has(LogEvent e, LogEventLevel level, string property, string value) =>
+        e.Level == level && e.Properties.TryGetValue(property, out var p) && p is ScalarValue { Value: var v } && Equals(v?.ToString(), value);
+}
