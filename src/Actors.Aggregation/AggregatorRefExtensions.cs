@@ -12,7 +12,9 @@ public static class AggregatorRefExtensions
     private static readonly TimeSpan CancelConfirmation = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Runs one request on <paramref name="aggregator"/> (an Ask) and returns its combined result.
+    /// Runs one request on <paramref name="aggregator"/> (an Ask) and returns its combined result (under
+    /// <see cref="CompletionPolicy.CollectAll"/>, the combination of the parts that succeeded; ask for
+    /// <see cref="AggregateCompleted{TResult}"/> directly to see every part's outcome).
     /// Cancelling <paramref name="cancellationToken"/> sends <see cref="CancelAggregate"/>, so every fetch's token fires,
     /// and then throws <see cref="OperationCanceledException"/> (its inner exception carries the aggregator's answer, when it came).
     /// </summary>
@@ -47,6 +49,7 @@ public static class AggregatorRefExtensions
                 {
                     await Task.WhenAny(ask, Task.Delay(CancelConfirmation, CancellationToken.None)).ConfigureAwait(false);
                     if (ask.IsCompletedSuccessfully && ask.Result is AggregateSucceeded<TResult> raced) return raced.Result;
+                    if (ask.IsCompletedSuccessfully && ask.Result is AggregateCompleted<TResult> collected) return collected.Result;
                     var confirmed = ask.IsCompletedSuccessfully && ask.Result is AggregateFailed failed
                         ? new AggregationFailedException(failed.Reason)
                         : null;
@@ -68,6 +71,7 @@ public static class AggregatorRefExtensions
         return reply switch
         {
             AggregateSucceeded<TResult> succeeded => succeeded.Result,
+            AggregateCompleted<TResult> completed => completed.Result,
             AggregateFailed failed => throw new AggregationFailedException(failed.Reason),
             _ => throw new InvalidOperationException(
                 $"{aggregator.Path} answered with {reply.GetType().Name}, not AggregateSucceeded<{typeof(TResult).Name}>: check the TResult type argument."),

@@ -37,7 +37,7 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor
     public AggregatorActor(AggregationDefinition<TKey, TResult> definition, AggregationSettings? settings)
     {
         _runtime = new AggregatorRuntime<TKey, TResult>(definition, settings ?? AggregationSettings.Create(Context.System),
-            Context.GetLogger(), Context.System.Scheduler);
+            Context.GetLogger(), Context.System);
     }
 
     protected override void OnReceive(object message)

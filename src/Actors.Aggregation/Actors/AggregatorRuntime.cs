@@ -1,30 +1,35 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 
 namespace Actors.Aggregation;
 
 /// <summary>What one aggregator incarnation shares with the coordinators and fetchers of its requests.</summary>
-internal sealed class AggregatorRuntime<TKey, TResult>
+internal class AggregatorRuntime(AggregationSettings settings, ILoggingAdapter log, ActorSystem system)
 {
-    public AggregatorRuntime(AggregationDefinition<TKey, TResult> definition, AggregationSettings settings, ILoggingAdapter log, IScheduler scheduler)
-    {
-        Definition = definition;
-        Settings = settings;
-        Log = log;
-        Scheduler = scheduler;
-    }
-
-    public AggregationDefinition<TKey, TResult> Definition { get; }
-    public AggregationSettings Settings { get; }
+    public AggregationSettings Settings { get; } = settings;
 
     /// <summary>One logger per aggregator, thread-safe; events carry RequestId and Fetcher as properties.</summary>
-    public ILoggingAdapter Log { get; }
+    public ILoggingAdapter Log { get; } = log;
 
-    public IScheduler Scheduler { get; }
+    public IScheduler Scheduler { get; } = system.Scheduler;
     public AggregationCounters Counters { get; } = new();
 
     /// <summary>Set by the aggregator before it stops its coordinators on restart, so their replies say why.</summary>
     public volatile string? StopReason;
+
+    /// <summary>Why a request is being stopped from outside: restart, shutdown, or a plain stop of the aggregator.</summary>
+    public CancellationCause StopCause() =>
+        CoordinatedShutdown.Get(system).ShutdownReason is { } shutdown
+            ? new CancellationCause(CancellationCauseKind.Shutdown, $"the actor system is shutting down ({shutdown.GetType().Name})")
+            : new CancellationCause(CancellationCauseKind.AggregatorStopped, StopReason ?? "the aggregator stopped");
+}
+
+internal sealed class AggregatorRuntime<TKey, TResult>(
+    AggregationDefinition<TKey, TResult> definition, AggregationSettings settings, ILoggingAdapter log, ActorSystem system)
+    : AggregatorRuntime(settings, log, system)
+{
+    public AggregationDefinition<TKey, TResult> Definition { get; } = definition;
 }
 
 /// <summary>Gauges and counters written from actors and task continuations alike, hence Interlocked.</summary>
@@ -45,15 +50,31 @@ internal sealed class AggregationCounters
     public void FetchAbandoned() => Interlocked.Increment(ref _abandoned);
 }
 
-/// <summary>One accepted request, as the aggregator hands it to its coordinator.</summary>
-internal sealed class RequestInfo<TKey>(string requestId, TKey key, IActorRef requester, long arrivalTimestamp, TimeSpan timeout)
+/// <summary>One accepted request, shared by its coordinator and fetchers.</summary>
+internal class RequestInfo(string requestId, IActorRef requester, long arrivalTimestamp, TimeSpan timeout)
 {
+    private CancellationCause? _cause;
+
     public string RequestId { get; } = requestId;
-    public TKey Key { get; } = key;
     public IActorRef Requester { get; } = requester;
 
-    /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of the request's arrival: the deadline's origin.</summary>
+    /// <summary><see cref="Stopwatch"/> timestamp of the request's arrival: the deadline's origin.</summary>
     public long ArrivalTimestamp { get; } = arrivalTimestamp;
 
     public TimeSpan Timeout { get; } = timeout;
+
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(ArrivalTimestamp);
+
+    public TimeSpan Remaining => Timeout - Elapsed;
+
+    /// <summary>Why the request's fetches are being cancelled; the first cause set wins.</summary>
+    public CancellationCause? Cause => Volatile.Read(ref _cause);
+
+    public void SetCause(CancellationCause cause) => Interlocked.CompareExchange(ref _cause, cause, null);
+}
+
+internal sealed class RequestInfo<TKey>(string requestId, TKey key, IActorRef requester, long arrivalTimestamp, TimeSpan timeout)
+    : RequestInfo(requestId, requester, arrivalTimestamp, timeout)
+{
+    public TKey Key { get; } = key;
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Actor.Internal;
 using Akka.Event;
@@ -10,35 +9,60 @@ namespace Actors.Aggregation;
 /// <list type="number">
 /// <item>arms one timer for the request's absolute deadline (arrival + timeout; progress never extends it),</item>
 /// <item>watches the requester (a dead requester is a disconnected client: the request is cancelled),</item>
-/// <item>starts one <see cref="Fetcher{TKey}"/> child per declared fetcher, all at once,</item>
-/// <item>replies exactly once: success when the last part arrives, otherwise the first failure, the deadline or a cancellation,</item>
+/// <item>starts one fetcher child per declared fetcher: all at once, or at most <c>MaxConcurrency</c> at a time in declared order,</item>
+/// <item>replies exactly once, as soon as its <see cref="CompletionPolicy"/> knows the outcome: the parts, the first failure,
+/// the deadline or a cancellation,</item>
 /// <item>stops itself right after replying. Stopping stops every fetcher, whose PostStop cancels its fetch's token.</item>
 /// </list>
-/// A failing fetcher reaches the coordinator through its <see cref="AllForOneStrategy"/>: the decider records the first cause,
-/// replies at once (not after the siblings wind down) and answers Stop, never Restart, for all children.
+/// A failing fetcher reaches the coordinator through its all-for-one strategy: the decider records the failure and, under
+/// <see cref="CompletionPolicy.FailFast"/>, replies at once (not after the siblings wind down) and stops them all, never restarting.
+/// Before anything stops a running fetcher, the request's <see cref="CancellationCause"/> is set, so a fetch can ask why.
 /// </summary>
 internal sealed class Coordinator<TKey, TResult> : UntypedActor, IWithTimers
 {
+    private const byte Waiting = 0, Running = 1, Succeeded = 2, Failed = 3;
+
+    private static readonly CancellationCause DeadlineCause = new(CancellationCauseKind.DeadlineExceeded, "the request's deadline passed");
+    private static readonly CancellationCause CallerCause = new(CancellationCauseKind.CallerCancelled, AggregationCancelled.ByRequester);
+    private static readonly CancellationCause RequesterCause = new(CancellationCauseKind.RequesterTerminated, "the requester terminated");
+    private static readonly CancellationCause CompletedCause = new(CancellationCauseKind.RequestCompleted, "the request completed without this part");
+
     private readonly AggregatorRuntime<TKey, TResult> _runtime;
+    private readonly AggregationDefinition<TKey, TResult> _definition;
     private readonly RequestInfo<TKey> _request;
     private readonly IActorRef _self;
     private readonly IActorContext _context;
-    private readonly object?[] _parts;
-    private readonly bool[] _arrived;
-    private int _pending;
+    private readonly object?[] _values;
+    private readonly byte[] _state;
+    private readonly int? _limit;
+
+    // Only when fetchers stop one by one (a concurrency limit, or a policy that outlives a failure).
+    private readonly IActorRef?[]? _children;
+    private Exception?[]? _errors;
+    private int[]? _attempts;
+    private List<FetcherFailed>? _failures;
+
+    private int _nextToStart;
+    private int _running;   // fetches started and not yet finished
+    private int _alive;     // fetcher actors started and not yet known to be gone (what a concurrency limit counts)
+    private int _succeeded;
+    private int _failed;
     private bool _replied;
-    private bool _stopping;
+    private bool _finishing;
+    private int _stoppingChildren;
 
     public Coordinator(AggregatorRuntime<TKey, TResult> runtime, RequestInfo<TKey> request)
     {
         _runtime = runtime;
+        _definition = runtime.Definition;
         _request = request;
         _self = Self;
         _context = Context;
-        var count = runtime.Definition.Steps.Length;
-        _parts = new object?[count];
-        _arrived = new bool[count];
-        _pending = count;
+        var count = _definition.Steps.Length;
+        _values = new object?[count];
+        _state = new byte[count];
+        _limit = _definition.MaxConcurrency;
+        if (_limit is not null || _definition.Policy is not CompletionPolicy.FailFastPolicy) _children = new IActorRef?[count];
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -48,11 +72,11 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor, IWithTimers
 
     protected override void PreStart()
     {
-        var remaining = _request.Timeout - Stopwatch.GetElapsedTime(_request.ArrivalTimestamp);
+        var remaining = _request.Remaining;
         if (remaining <= TimeSpan.Zero)
         {
             // The request waited in the aggregator's mailbox past its deadline: no fetcher is worth starting.
-            Fail(new DeadlineExceeded(_request.Timeout, _runtime.Definition.FetcherNames));
+            OnDeadline();
             return;
         }
         Timers.StartSingleTimer(DeadlineTick.Instance, DeadlineTick.Instance, remaining);
@@ -61,9 +85,22 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor, IWithTimers
         // (watching DeadLetters would report it dead at once), and nobody there can die as a client does.
         if (_request.Requester is not MinimalActorRef) _context.Watch(_request.Requester);
 
-        foreach (var step in _runtime.Definition.Steps)
-            _context.ActorOf(Fetcher<TKey>.Props(new FetcherInfo<TKey>(step, _request.Key, _request.RequestId, _self, _runtime.Counters,
-                _runtime.Log, _runtime.Scheduler, _runtime.Settings.AbandonedFetchGrace)));
+        StartFetchers();
+    }
+
+    /// <summary>Starts fetchers in declared order while the concurrency limit allows (all of them without a limit).</summary>
+    private void StartFetchers()
+    {
+        var steps = _definition.Steps;
+        while (!_replied && _nextToStart < steps.Length && (_limit is null || _alive < _limit))
+        {
+            var index = _nextToStart++;
+            _state[index] = Running;
+            _running++;
+            _alive++;
+            var child = _context.ActorOf(steps[index].CreateFetcher(new FetcherInfo<TKey>(steps[index], _request, _self, _runtime)));
+            if (_children is not null) _children[index] = child;
+        }
     }
 
     protected override void OnReceive(object message)
@@ -71,24 +108,37 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor, IWithTimers
         switch (message)
         {
             case PartCompleted part:
-                if (_replied || _arrived[part.Index]) return;
-                _arrived[part.Index] = true;
-                _parts[part.Index] = part.Value;
-                if (--_pending == 0) Complete();
+                if (_replied || _state[part.Index] != Running) return;
+                _state[part.Index] = Succeeded;
+                _values[part.Index] = part.Value;
+                _succeeded++;
+                _running--;
+                if (_limit is not null) StopChild(part.Index); // its slot frees when it is gone
+                Evaluate();
                 break;
             case DeadlineTick:
-                if (!_replied) Fail(new DeadlineExceeded(_request.Timeout, PendingFetchers()));
+                if (!_replied) OnDeadline();
                 break;
             case CancelAggregate:
-                if (!_replied) Fail(new AggregationCancelled(AggregationCancelled.ByRequester));
+                if (_replied) return;
+                _request.SetCause(CallerCause);
+                Fail(new AggregationCancelled(AggregationCancelled.ByRequester));
                 break;
             case Terminated terminated when terminated.ActorRef.Equals(_request.Requester):
                 if (_replied) return;
                 // Nobody is left to answer: cancel everything, like a server noticing its client went away.
                 _replied = true;
+                _request.SetCause(RequesterCause);
                 _runtime.Log.Info("Aggregation {RequestId} {Outcome} after {ElapsedMs} ms: its requester terminated; fetchers stopped",
-                    _request.RequestId, "abandoned-by-requester", ElapsedMs());
+                    _request.RequestId, "abandoned-by-requester", _request.Elapsed.TotalMilliseconds);
                 StopSelf();
+                break;
+            case Terminated:
+                // A fetcher stopped one by one has gone: its slot is free, and the coordinator, when finishing,
+                // stops itself only once none is left stopping.
+                _alive--;
+                if (--_stoppingChildren == 0 && _finishing) _context.Stop(_self);
+                else StartFetchers();
                 break;
             default:
                 Unhandled(message);
@@ -96,56 +146,149 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor, IWithTimers
         }
     }
 
-    protected override SupervisorStrategy SupervisorStrategy() => new StopAllStrategy(this);
+    /// <summary>After each part: is the request complete under its policy?</summary>
+    private void Evaluate()
+    {
+        if (_replied) return;
+        var count = _state.Length;
+        switch (_definition.Policy)
+        {
+            case CompletionPolicy.FailFastPolicy:
+                if (_succeeded == count) Complete(present: null);
+                break;
+            case CompletionPolicy.CollectAllPolicy:
+                if (_succeeded + _failed == count) CompleteCollected();
+                break;
+            case CompletionPolicy.QuorumPolicy quorum:
+                if (_succeeded >= quorum.Required)
+                {
+                    _request.SetCause(CompletedCause);
+                    Complete(present: PresentParts());
+                }
+                else if (count - _failed < quorum.Required)
+                {
+                    var last = _failures![^1].Fetcher;
+                    _request.SetCause(new CancellationCause(CancellationCauseKind.SiblingFailed, $"fetcher '{last}' failed") { Fetcher = last });
+                    Fail(new QuorumNotReached(quorum.Required, _failures!.ToArray()));
+                }
+                break;
+        }
+    }
 
-    /// <summary>The decider: the first failure is the cause, replied at once; whatever follows (siblings' cancellations) is not.</summary>
+    private void OnDeadline()
+    {
+        _request.SetCause(DeadlineCause);
+        if (_definition.Policy is CompletionPolicy.CollectAllPolicy) CompleteCollected();
+        else Fail(new DeadlineExceeded(_request.Timeout, PendingFetchers()));
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() => new FetcherStrategy(this);
+
+    /// <summary>The decider: records a fetcher's failure; under FailFast the first one is the cause, replied at once.</summary>
     private Directive OnFetcherFailed(Exception cause)
     {
-        if (!_replied)
+        if (cause is ActorInitializationException { InnerException: { } initCause }) cause = initCause;
+        if (cause is not FetchFailedException fetch)
         {
-            if (cause is ActorInitializationException { InnerException: { } initCause }) cause = initCause;
-            ReplyFailure(cause is FetchFailedException fetch
-                ? new FetcherFailed(fetch.Fetcher, fetch.InnerException!)
-                : new FetcherFailed("(unknown)", cause));
+            // Not a fetch's failure but a bug in a fetcher actor: fail the request rather than guess.
+            if (!_replied) Fail(new FetcherFailed("(unknown)", cause));
+            return Directive.Stop;
         }
+        if (_replied || _state[fetch.Index] != Running) return Directive.Stop;
+
+        _state[fetch.Index] = Failed;
+        _failed++;
+        _running--;
+        var failure = new FetcherFailed(fetch.Fetcher, fetch.InnerException!) { Attempts = fetch.Attempts };
+        if (_definition.Policy is CompletionPolicy.FailFastPolicy)
+        {
+            _request.SetCause(new CancellationCause(CancellationCauseKind.SiblingFailed, $"fetcher '{fetch.Fetcher}' failed") { Fetcher = fetch.Fetcher });
+            Fail(failure);
+            return Directive.Stop;
+        }
+
+        (_errors ??= new Exception?[_state.Length])[fetch.Index] = failure.Exception;
+        (_attempts ??= new int[_state.Length])[fetch.Index] = failure.Attempts;
+        (_failures ??= new List<FetcherFailed>()).Add(failure);
+        Evaluate();
         return Directive.Stop;
     }
 
     /// <summary>
-    /// All-for-one, stop, never restart. "Stop all" is done by stopping the coordinator itself, which stops every fetcher
-    /// exactly once: stopping the children here and then the coordinator would send each child a second Terminate,
-    /// which reaches a dead child as a dead letter.
+    /// All-for-one, stop, never restart. Under FailFast, "stop all" is done by stopping the coordinator itself, which stops
+    /// every fetcher exactly once: stopping the children here and then the coordinator would send each child a second
+    /// Terminate, which reaches a dead child as a dead letter. Under the other policies a failure ends only that fetcher.
     /// </summary>
-    private sealed class StopAllStrategy(Coordinator<TKey, TResult> coordinator)
+    private sealed class FetcherStrategy(Coordinator<TKey, TResult> coordinator)
         : AllForOneStrategy(0, 0, coordinator.OnFetcherFailed, loggingEnabled: false)
     {
         public override void ProcessFailure(IActorContext context, bool restart, IActorRef child, Exception cause,
-            ChildRestartStats stats, IReadOnlyCollection<ChildRestartStats> children) => coordinator.StopSelf();
+            ChildRestartStats stats, IReadOnlyCollection<ChildRestartStats> children) => coordinator.AfterFetcherFailed(child);
     }
 
-    private void StopSelf()
+    private void AfterFetcherFailed(IActorRef child)
     {
-        if (_stopping) return;
-        _stopping = true;
-        _context.Stop(_self);
+        if (_replied || _children is null)
+        {
+            StopSelf();
+            return;
+        }
+        var index = Array.IndexOf(_children, child);
+        if (index >= 0) StopChild(index);
     }
 
-    private void Complete()
+    private void Complete(bool[]? present)
     {
         TResult result;
         try
         {
-            result = _runtime.Definition.Combine(new AggregationParts(_runtime.Definition.FetcherNames, _parts));
+            result = _definition.Combine(new AggregationParts(_definition.FetcherNames, _values, present));
         }
         catch (Exception e)
         {
             Fail(new CombineFailed(e));
             return;
         }
-        var elapsed = Stopwatch.GetElapsedTime(_request.ArrivalTimestamp);
+        var elapsed = _request.Elapsed;
         Reply(new AggregateSucceeded<TResult>(_request.RequestId, result, elapsed));
         if (_runtime.Log.IsInfoEnabled)
             _runtime.Log.Info("Aggregation {RequestId} {Outcome} in {ElapsedMs} ms", _request.RequestId, "succeeded", elapsed.TotalMilliseconds);
+        StopSelf();
+    }
+
+    private void CompleteCollected()
+    {
+        var names = _definition.FetcherNames;
+        var outcomes = new PartOutcome[_state.Length];
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            outcomes[i] = _state[i] switch
+            {
+                Succeeded => new PartOutcome(names[i], PartStatus.Succeeded, _values[i], null),
+                Failed => new PartOutcome(names[i], PartStatus.Failed, null, _errors![i]) { Attempts = _attempts![i] },
+                Running => new PartOutcome(names[i], PartStatus.TimedOut, null, null),
+                _ => new PartOutcome(names[i], PartStatus.NotStarted, null, null),
+            };
+        }
+        TResult result;
+        try
+        {
+            result = _definition.Combine(new AggregationParts(names, _values, PresentParts()));
+        }
+        catch (Exception e)
+        {
+            Fail(new CombineFailed(e));
+            return;
+        }
+        var elapsed = _request.Elapsed;
+        Reply(new AggregateCompleted<TResult>(_request.RequestId, result, outcomes, elapsed));
+        var incomplete = _state.Length - _succeeded;
+        if (incomplete > 0 && _runtime.Log.IsWarningEnabled)
+            _runtime.Log.Warning("Aggregation {RequestId} {Outcome} in {ElapsedMs} ms with {Incomplete} of {Count} parts missing: {Parts}",
+                _request.RequestId, "completed-partially", elapsed.TotalMilliseconds, incomplete, _state.Length,
+                string.Join(", ", outcomes.Where(o => o.Status != PartStatus.Succeeded).Select(o => $"{o.Fetcher}={o.Status}")));
+        else if (_runtime.Log.IsInfoEnabled)
+            _runtime.Log.Info("Aggregation {RequestId} {Outcome} in {ElapsedMs} ms", _request.RequestId, "completed", elapsed.TotalMilliseconds);
         StopSelf();
     }
 
@@ -157,7 +300,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor, IWithTimers
 
     private void ReplyFailure(AggregationFailure reason)
     {
-        var elapsed = Stopwatch.GetElapsedTime(_request.ArrivalTimestamp);
+        var elapsed = _request.Elapsed;
         Reply(new AggregateFailed(_request.RequestId, reason) { Elapsed = elapsed });
         if (_runtime.Log.IsWarningEnabled)
             _runtime.Log.Warning("Aggregation {RequestId} {Outcome} in {ElapsedMs} ms: {Reason}",
@@ -171,30 +314,56 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor, IWithTimers
         _request.Requester.Tell(reply, _context.Parent);
     }
 
+    /// <summary>
+    /// Stops the request. Fetchers still running are stopped with the coordinator, each exactly once. When some were
+    /// stopped one by one, the coordinator first stops the rest the same way and waits for all of them to be gone.
+    /// </summary>
+    private void StopSelf()
+    {
+        if (_finishing) return;
+        _finishing = true;
+        if (_children is not null && _stoppingChildren > 0)
+            for (var i = 0; i < _children.Length; i++)
+                StopChild(i);
+        if (_stoppingChildren == 0) _context.Stop(_self);
+    }
+
+    private void StopChild(int index)
+    {
+        if (_children![index] is not { } child) return;
+        _children[index] = null;
+        _context.Watch(child);
+        _context.Stop(child);
+        _stoppingChildren++;
+    }
+
     protected override void PostStop()
     {
         if (!_replied)
         {
             // Stopped from outside before finishing: the aggregator restarted or stopped, or the system is shutting down.
-            var reason = _runtime.StopReason
-                ?? (CoordinatedShutdown.Get(Context.System).ShutdownReason is { } shutdown
-                    ? $"the actor system is shutting down ({shutdown.GetType().Name})"
-                    : "the aggregator stopped");
-            ReplyFailure(new AggregationCancelled(reason));
+            var cause = _runtime.StopCause();
+            _request.SetCause(cause);
+            ReplyFailure(new AggregationCancelled(cause.Description));
         }
         _context.Parent.Tell(new RequestEnded(_request.RequestId));
     }
 
-    private string[] PendingFetchers()
+    private bool[] PresentParts()
     {
-        var pending = new string[_pending];
-        var names = _runtime.Definition.FetcherNames;
-        for (int i = 0, j = 0; i < _arrived.Length; i++)
-            if (!_arrived[i]) pending[j++] = names[i];
-        return pending;
+        var present = new bool[_state.Length];
+        for (var i = 0; i < present.Length; i++) present[i] = _state[i] == Succeeded;
+        return present;
     }
 
-    private double ElapsedMs() => Stopwatch.GetElapsedTime(_request.ArrivalTimestamp).TotalMilliseconds;
+    private string[] PendingFetchers()
+    {
+        var pending = new List<string>(_state.Length);
+        var names = _definition.FetcherNames;
+        for (var i = 0; i < _state.Length; i++)
+            if (_state[i] is Running or Waiting) pending.Add(names[i]);
+        return pending.ToArray();
+    }
 
     private static string OutcomeOf(AggregationFailure reason) => reason switch
     {
@@ -202,6 +371,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor, IWithTimers
         DeadlineExceeded => "deadline-exceeded",
         AggregationCancelled => "cancelled",
         CombineFailed => "combine-failed",
+        QuorumNotReached => "quorum-not-reached",
         _ => "failed",
     };
 
@@ -221,154 +391,25 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor, IWithTimers
     }
 }
 
-/// <summary>A fetcher's part, sent by its task's continuation straight to the coordinator.</summary>
+/// <summary>A fetcher's part, sent straight to the coordinator (from the fetch's continuation, or by an ask fetcher).</summary>
 internal sealed record PartCompleted(int Index, object? Value) : IDeadLetterSuppression;
 
 /// <summary>Told to the aggregator by a coordinator as it stops, so the request leaves the in-flight table.</summary>
 internal sealed record RequestEnded(string RequestId) : IDeadLetterSuppression;
 
 /// <summary>Carries a fetch's failure through supervision, naming the fetcher.</summary>
-internal sealed class FetchFailedException(string fetcher, Exception cause)
+internal sealed class FetchFailedException(string fetcher, int index, Exception cause, int attempts = 1)
     : Exception($"Fetcher '{fetcher}' failed: {cause.Message}", cause)
 {
     public string Fetcher { get; } = fetcher;
+    public int Index { get; } = index;
+    public int Attempts { get; } = attempts;
+
+    public static FetchFailedException Of<TKey>(FetchStep<TKey> step, Exception cause) =>
+        cause is AttemptsExhaustedException exhausted
+            ? new FetchFailedException(step.Name, step.Index, exhausted.InnerException!, exhausted.Attempts)
+            : new FetchFailedException(step.Name, step.Index, cause);
 }
 
-/// <summary>What a fetcher actor needs: its step, the request it serves, and where to report.</summary>
-internal sealed record FetcherInfo<TKey>(
-    FetchStep<TKey> Step, TKey Key, string RequestId, IActorRef Coordinator, AggregationCounters Counters,
-    ILoggingAdapter Log, IScheduler Scheduler, TimeSpan AbandonedGrace);
-
-/// <summary>
-/// Runs one fetch. Its token is cancelled in PostStop, whatever stopped the actor. A successful part goes straight to the
-/// coordinator; a failure is thrown inside this actor so the coordinator's all-for-one strategy sees it.
-/// </summary>
-internal sealed class Fetcher<TKey> : UntypedActor
-{
-    private readonly FetcherInfo<TKey> _info;
-    private readonly CancellationTokenSource _cancellation = new();
-    private FetchRun? _run;
-    private bool _cleanedUp;
-
-    public Fetcher(FetcherInfo<TKey> info) => _info = info;
-
-    public static Props Props(FetcherInfo<TKey> info) => Akka.Actor.Props.CreateBy(new Producer(info));
-
-    protected override void PreStart()
-    {
-        _info.Counters.FetcherStarted();
-        Task? task;
-        try
-        {
-            task = _info.Step.Start(_info.Key, _cancellation.Token);
-        }
-        catch (Exception e)
-        {
-            // Thrown before the fetch's first await: a failure like any other. Akka does not run PostStop for an actor
-            // whose PreStart threw, so clean up here.
-            CleanUp();
-            throw new FetchFailedException(_info.Step.Name, e);
-        }
-        if (task is null)
-        {
-            CleanUp();
-            throw new FetchFailedException(_info.Step.Name, new InvalidOperationException($"Fetcher '{_info.Step.Name}' returned a null Task."));
-        }
-
-        _run = new FetchRun(_info, Self);
-        if (task.IsCompleted) _run.OnCompleted(task);
-        else task.ContinueWith(static (t, run) => ((FetchRun)run!).OnCompleted(t), _run,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
-    protected override void OnReceive(object message)
-    {
-        if (message is FetchFaulted faulted) throw new FetchFailedException(_info.Step.Name, faulted.Cause);
-        Unhandled(message);
-    }
-
-    protected override void PostStop() => CleanUp();
-
-    private void CleanUp()
-    {
-        if (_cleanedUp) return;
-        _cleanedUp = true;
-        _info.Counters.FetcherStopped();
-        // Mark the run stopped before cancelling: a cooperative fetch may complete inside Cancel(), and must not report.
-        var lingering = _run?.Stop() ?? false;
-        _cancellation.Cancel();
-        // A fetch still running may yet register on the token; the source owns no timer, so leaving it to the GC is safe.
-        if (!lingering) _cancellation.Dispose();
-    }
-
-    private sealed record FetchFaulted(Exception Cause) : IDeadLetterSuppression;
-
-    /// <summary>
-    /// The one object a fetch's continuation touches. Its state decides, once, whether the outcome is delivered
-    /// (the actor is running) or discarded (the actor stopped first: the fetch lingers, and is abandoned past the grace).
-    /// </summary>
-    private sealed class FetchRun(FetcherInfo<TKey> info, IActorRef fetcher)
-    {
-        private const int Running = 0, Delivered = 1, Stopped = 2, FinishedAfterStop = 3;
-        private readonly long _started = Stopwatch.GetTimestamp();
-        private int _state;
-        private long _tokenFired;
-        private int _abandoned;
-
-        public void OnCompleted(Task task)
-        {
-            // Read the outcome first: this observes any exception, so a late fault is never an unobserved task exception.
-            var error = task.IsFaulted ? Unwrap(task.Exception!) : task.IsCanceled ? new TaskCanceledException(task) : null;
-
-            if (Interlocked.CompareExchange(ref _state, Delivered, Running) == Running)
-            {
-                if (info.Log.IsDebugEnabled)
-                    info.Log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} in {ElapsedMs} ms", info.Step.Name, info.RequestId,
-                        error is null ? "succeeded" : "failed", Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
-                if (error is null) info.Coordinator.Tell(new PartCompleted(info.Step.Index, info.Step.ResultOf(task)), fetcher);
-                else fetcher.Tell(new FetchFaulted(error), fetcher);
-                return;
-            }
-
-            if (Interlocked.CompareExchange(ref _state, FinishedAfterStop, Stopped) != Stopped) return;
-            info.Counters.LingeringEnded();
-            var late = Stopwatch.GetElapsedTime(Interlocked.Read(ref _tokenFired));
-            if (Volatile.Read(ref _abandoned) == 1)
-                info.Log.Warning("Abandoned fetch {Fetcher} of {RequestId} finished {LateMs} ms after its token fired; its {Outcome} was discarded",
-                    info.Step.Name, info.RequestId, late.TotalMilliseconds, error is null ? "result" : "failure");
-            else if (info.Log.IsDebugEnabled)
-                info.Log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} {LateMs} ms after its token fired", info.Step.Name, info.RequestId,
-                    error is OperationCanceledException ? "cancelled" : "finished", late.TotalMilliseconds);
-        }
-
-        /// <summary>Called from the actor's PostStop, before the token fires. True when the fetch is still running.</summary>
-        public bool Stop()
-        {
-            Interlocked.Exchange(ref _tokenFired, Stopwatch.GetTimestamp());
-            if (Interlocked.CompareExchange(ref _state, Stopped, Running) != Running) return false;
-            info.Counters.LingeringStarted();
-            info.Scheduler.Advanced.ScheduleOnce(info.AbandonedGrace, CheckAbandoned);
-            return true;
-        }
-
-        private void CheckAbandoned()
-        {
-            if (Volatile.Read(ref _state) != Stopped) return;
-            Volatile.Write(ref _abandoned, 1);
-            info.Counters.FetchAbandoned();
-            info.Log.Warning("Fetch {Fetcher} of {RequestId} ignored its cancellation for {GraceMs} ms and is abandoned; it keeps running, its outcome will be discarded",
-                info.Step.Name, info.RequestId, info.AbandonedGrace.TotalMilliseconds);
-        }
-
-        private static Exception Unwrap(AggregateException e) => e.InnerExceptions.Count == 1 ? e.InnerExceptions[0] : e;
-    }
-
-    private sealed class Producer(FetcherInfo<TKey> info) : IIndirectActorProducer
-    {
-        public Type ActorType => typeof(Fetcher<TKey>);
-
-        public ActorBase Produce() => new Fetcher<TKey>(info);
-
-        public void Release(ActorBase actor) { }
-    }
-}
+/// <summary>What a fetcher actor needs: its step, the request it serves, where to report, and the aggregator's shared parts.</summary>
+internal sealed record FetcherInfo<TKey>(FetchStep<TKey> Step, RequestInfo<TKey> Request, IActorRef Coordinator, AggregatorRuntime Runtime);

@@ -17,5 +17,5 @@ namespace Actors.Aggregation;
 public static class Aggregation
 {
     /// <summary>Starts a definition whose requests carry a key of type <typeparamref name="TKey"/>.</summary>
-    public static AggregationBuilder<TKey> For<TKey>() => new(Array.Empty<FetchStep<TKey>>(), null);
+    public static AggregationBuilder<TKey> For<TKey>() => new(DefinitionDraft<TKey>.Empty);
 }

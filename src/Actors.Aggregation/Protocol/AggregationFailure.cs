@@ -20,8 +20,25 @@ public abstract record AggregationFailure
 /// <param name="Exception">What it threw.</param>
 public sealed record FetcherFailed(string Fetcher, Exception Exception) : AggregationFailure
 {
+    /// <summary>How many attempts the fetcher made before this failure became final (more than 1 only with a <see cref="RetryPolicy"/>).</summary>
+    public int Attempts { get; init; } = 1;
+
     /// <inheritdoc />
-    public override string Describe() => $"fetcher '{Fetcher}' failed: {Exception.GetType().Name}: {Exception.Message}";
+    public override string Describe() =>
+        $"fetcher '{Fetcher}' failed{(Attempts > 1 ? $" after {Attempts} attempts" : "")}: {Exception.GetType().Name}: {Exception.Message}";
+}
+
+/// <summary>
+/// Under <see cref="CompletionPolicy.FirstSuccess"/> or <see cref="CompletionPolicy.Quorum"/>: so many fetchers failed that
+/// <paramref name="Required"/> successes became impossible. Every failure is kept, in the order they happened.
+/// </summary>
+/// <param name="Required">Successes the policy needed.</param>
+/// <param name="Failures">Each failed fetcher and its error.</param>
+public sealed record QuorumNotReached(int Required, IReadOnlyList<FetcherFailed> Failures) : AggregationFailure
+{
+    /// <inheritdoc />
+    public override string Describe() =>
+        $"{Required} success(es) needed, unreachable after {Failures.Count} failure(s): {string.Join("; ", Failures.Select(f => f.Describe()))}";
 }
 
 /// <summary>The request's absolute deadline passed before every fetcher finished.</summary>

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+
+namespace Actors.Aggregation;
+
+/// <summary>
+/// Runs one fetch as a task. Its token is cancelled in PostStop, whatever stopped the actor. A successful part goes straight
+/// to the coordinator; a failure is thrown inside this actor so the coordinator's all-for-one strategy sees it.
+/// </summary>
+internal sealed class Fetcher<TKey> : UntypedActor
+{
+    private readonly FetcherInfo<TKey> _info;
+    private readonly TaskFetchStep<TKey> _step;
+    private readonly CancellationTokenSource _cancellation = new();
+    private FetchRun? _run;
+    private bool _cleanedUp;
+
+    public Fetcher(FetcherInfo<TKey> info)
+    {
+        _info = info;
+        _step = (TaskFetchStep<TKey>)info.Step;
+    }
+
+    public static Props Props(FetcherInfo<TKey> info) => Akka.Actor.Props.CreateBy(new Producer(info));
+
+    protected override void PreStart()
+    {
+        _info.Runtime.Counters.FetcherStarted();
+        Task? task;
+        try
+        {
+            task = _step.Start(_info, _cancellation.Token);
+        }
+        catch (Exception e)
+        {
+            // Thrown before the fetch's first await: a failure like any other. Akka does not run PostStop for an actor
+            // whose PreStart threw, so clean up here.
+            CleanUp();
+            throw FetchFailedException.Of(_step, e);
+        }
+        if (task is null)
+        {
+            CleanUp();
+            throw FetchFailedException.Of(_step, new InvalidOperationException($"Fetcher '{_step.Name}' returned a null Task."));
+        }
+
+        _run = new FetchRun(_info, _step, Self);
+        if (task.IsCompleted) _run.OnCompleted(task);
+        else task.ContinueWith(static (t, run) => ((FetchRun)run!).OnCompleted(t), _run,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    protected override void OnReceive(object message)
+    {
+        if (message is FetchFaulted faulted) throw FetchFailedException.Of(_step, faulted.Cause);
+        Unhandled(message);
+    }
+
+    protected override void PostStop() => CleanUp();
+
+    private void CleanUp()
+    {
+        if (_cleanedUp) return;
+        _cleanedUp = true;
+        _info.Runtime.Counters.FetcherStopped();
+        // Mark the run stopped before cancelling: a cooperative fetch may complete inside Cancel(), and must not report.
+        var lingering = _run?.Stop() ?? false;
+        // Stopped while fetching and nobody said why: the aggregator or the system is stopping the request from outside.
+        if (lingering && _info.Request.Cause is null) _info.Request.SetCause(_info.Runtime.StopCause());
+        _cancellation.Cancel();
+        // A fetch still running may yet register on the token; the source owns no timer, so leaving it to the GC is safe.
+        if (!lingering) _cancellation.Dispose();
+    }
+
+    private sealed record FetchFaulted(Exception Cause) : IDeadLetterSuppression;
+
+    /// <summary>
+    /// The one object a fetch's continuation touches. Its state decides, once, whether the outcome is delivered
+    /// (the actor is running) or discarded (the actor stopped first: the fetch lingers, and is abandoned past the grace).
+    /// </summary>
+    private sealed class FetchRun(FetcherInfo<TKey> info, TaskFetchStep<TKey> step, IActorRef fetcher)
+    {
+        private const int Running = 0, Delivered = 1, Stopped = 2, FinishedAfterStop = 3;
+        private readonly long _started = Stopwatch.GetTimestamp();
+        private int _state;
+        private long _tokenFired;
+        private int _abandoned;
+
+        public void OnCompleted(Task task)
+        {
+            // Read the outcome first: this observes any exception, so a late fault is never an unobserved task exception.
+            var error = task.IsFaulted ? Unwrap(task.Exception!) : task.IsCanceled ? new TaskCanceledException(task) : null;
+            var log = info.Runtime.Log;
+
+            if (Interlocked.CompareExchange(ref _state, Delivered, Running) == Running)
+            {
+                if (log.IsDebugEnabled)
+                    log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} in {ElapsedMs} ms", step.Name, info.Request.RequestId,
+                        error is null ? "succeeded" : "failed", Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
+                if (error is null) info.Coordinator.Tell(new PartCompleted(step.Index, step.ResultOf(task)), fetcher);
+                else fetcher.Tell(new FetchFaulted(error), fetcher);
+                return;
+            }
+
+            if (Interlocked.CompareExchange(ref _state, FinishedAfterStop, Stopped) != Stopped) return;
+            info.Runtime.Counters.LingeringEnded();
+            var late = Stopwatch.GetElapsedTime(Interlocked.Read(ref _tokenFired));
+            if (Volatile.Read(ref _abandoned) == 1)
+                log.Warning("Abandoned fetch {Fetcher} of {RequestId} finished {LateMs} ms after its token fired; its {Outcome} was discarded",
+                    step.Name, info.Request.RequestId, late.TotalMilliseconds, error is null ? "result" : "failure");
+            else if (log.IsDebugEnabled)
+                log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} {LateMs} ms after its token fired", step.Name, info.Request.RequestId,
+                    error is OperationCanceledException ? "cancelled" : "finished", late.TotalMilliseconds);
+        }
+
+        /// <summary>Called from the actor's PostStop, before the token fires. True when the fetch is still running.</summary>
+        public bool Stop()
+        {
+            Interlocked.Exchange(ref _tokenFired, Stopwatch.GetTimestamp());
+            if (Interlocked.CompareExchange(ref _state, Stopped, Running) != Running) return false;
+            info.Runtime.Counters.LingeringStarted();
+            info.Runtime.Scheduler.Advanced.ScheduleOnce(info.Runtime.Settings.AbandonedFetchGrace, CheckAbandoned);
+            return true;
+        }
+
+        private void CheckAbandoned()
+        {
+            if (Volatile.Read(ref _state) != Stopped) return;
+            Volatile.Write(ref _abandoned, 1);
+            info.Runtime.Counters.FetchAbandoned();
+            info.Runtime.Log.Warning("Fetch {Fetcher} of {RequestId} ignored its cancellation for {GraceMs} ms and is abandoned; it keeps running, its outcome will be discarded",
+                step.Name, info.Request.RequestId, info.Runtime.Settings.AbandonedFetchGrace.TotalMilliseconds);
+        }
+
+        private static Exception Unwrap(AggregateException e) => e.InnerExceptions.Count == 1 ? e.InnerExceptions[0] : e;
+    }
+
+    private sealed class Producer(FetcherInfo<TKey> info) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(Fetcher<TKey>);
+
+        public ActorBase Produce() => new Fetcher<TKey>(info);
+
+        public void Release(ActorBase actor) { }
+    }
+}
