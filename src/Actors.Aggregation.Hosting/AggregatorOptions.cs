@@ -90,6 +90,8 @@ public sealed partial class AggregatorOptions
         {
             var path = $"{sectionPath}:{entry.Key}";
             var value = entry.Value;
+            if (value is null && entry.GetChildren().Any() && ConfigurationKeys.Contains(entry.Key, StringComparer.OrdinalIgnoreCase))
+                throw new AggregationConfigurationException(path, $"{path} must be a single value, not a section.");
             if (string.Equals(entry.Key, nameof(Timeout), StringComparison.OrdinalIgnoreCase))
                 options.Timeout = ReadDuration(path, value, allowZero: false);
             else if (string.Equals(entry.Key, nameof(MaxInFlight), StringComparison.OrdinalIgnoreCase))

@@ -41,6 +41,17 @@ internal static class DemoCommand
 
         output.WriteLine($"Dashboard demo: the kata's three cases for id 1, against the profile and orders services at {app.Services.GetRequiredService<DownstreamClient>().BaseAddress}");
         output.WriteLine($"timeout {Ms(timeout)}; profile answers after {Ms(profile.Latency)}, orders after {Ms(orders.Latency)}, unless a case says otherwise");
+        // One untimed request first, so the times below are the cases', not the first HTTP call's start-up cost.
+        try
+        {
+            await aggregator.AggregateAsync<int, string>(1);
+        }
+        catch (AggregationFailedException)
+        {
+            // The cases report what matters.
+        }
+        output.WriteLine("(after one untimed warm-up request)");
+
         var asExpected = 0;
         for (var i = 0; i < cases.Length; i++)
             if (await RunCaseAsync(i + 1, cases[i], services, aggregator, output)) asExpected++;
@@ -59,7 +70,7 @@ internal static class DemoCommand
         output.WriteLine($"{number}. {demoCase.Title} (profile {Describe(demoCase.Profile)}, orders {Describe(demoCase.Orders)})");
         services.Profile.Behaviour = demoCase.Profile;
         services.Orders.Behaviour = demoCase.Orders;
-        var aborted = demoCase.Aborted?.NextAbort;
+        var aborted = demoCase.Aborted?.WhenAborted(1);
 
         var started = Stopwatch.GetTimestamp();
         AggregationFailure? failure = null;

@@ -34,7 +34,7 @@ public sealed class EndpointSpecs : IAsyncLifetime
     public async Task A_failing_service_must_answer_502_naming_the_failed_fetcher_and_abort_the_sibling_request()
     {
         _dashboard.Behave(Quick with { Latency = TimeSpan.FromSeconds(30) }, Quick with { FailureRate = 1 });
-        var profileAborted = _dashboard.Services.Profile.NextAbort;
+        var profileAborted = _dashboard.Services.Profile.WhenAborted(1);
 
         using var response = await _dashboard.Http.GetAsync("/dashboard/1");
 
@@ -52,9 +52,9 @@ public sealed class EndpointSpecs : IAsyncLifetime
     public async Task A_service_slower_than_the_timeout_must_answer_504_naming_the_pending_fetcher()
     {
         _dashboard.Behave(Quick with { Latency = TimeSpan.FromSeconds(30) }, Quick);
-        var profileAborted = _dashboard.Services.Profile.NextAbort;
+        var profileAborted = _dashboard.Services.Profile.WhenAborted(2);
 
-        using var response = await _dashboard.Http.GetAsync("/dashboard/1");
+        using var response = await _dashboard.Http.GetAsync("/dashboard/2");
 
         var problem = await ProblemAsync(response, HttpStatusCode.GatewayTimeout);
         Assert.Equal("DeadlineExceeded", problem.GetProperty("cause").GetString());
@@ -79,17 +79,18 @@ public sealed class EndpointSpecs : IAsyncLifetime
     public async Task A_client_that_goes_away_must_cancel_the_aggregation_down_to_the_services_sockets()
     {
         _dashboard.Behave(Quick with { Latency = TimeSpan.FromSeconds(30) }, Quick);
-        await _dashboard.WaitForInFlightAsync(0);
-        var profileAborted = _dashboard.Services.Profile.NextAbort;
+        var profileRequested = _dashboard.Services.Profile.WhenRequested(3);
+        var profileAborted = _dashboard.Services.Profile.WhenAborted(3);
         using var client = new CancellationTokenSource();
 
-        var call = _dashboard.Http.GetAsync("/dashboard/1", client.Token);
-        await _dashboard.WaitForInFlightAsync(1);
+        var call = _dashboard.Http.GetAsync("/dashboard/3", client.Token);
+        await profileRequested.WaitAsync(Generous);
         await client.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        Assert.Equal("profile", (await profileAborted.WaitAsync(Generous)).Service);
-        await _dashboard.WaitForInFlightAsync(0);
+        // Two hops: the dashboard saw its client go, cancelled the aggregation, and the profile service saw its own caller go.
+        var abort = await profileAborted.WaitAsync(Generous);
+        Assert.True(abort.AfterMs < 30_000);
     }
 
     [Fact]
@@ -98,8 +99,9 @@ public sealed class EndpointSpecs : IAsyncLifetime
         await using var dashboard = await DashboardApp.StartAsync("--Aggregation:Dashboard:MaxInFlight=1", "--Aggregation:Dashboard:Timeout=30s");
         dashboard.Behave(Quick with { Latency = TimeSpan.FromSeconds(30) }, Quick);
         using var first = new CancellationTokenSource();
+        var profileRequested = dashboard.Services.Profile.WhenRequested(1);
         var running = dashboard.Http.GetAsync("/dashboard/1", first.Token);
-        await dashboard.WaitForInFlightAsync(1);
+        await profileRequested.WaitAsync(Generous); // so request 1 is in flight
 
         using var response = await dashboard.Http.GetAsync("/dashboard/2");
 

@@ -23,9 +23,7 @@ public sealed class DownstreamService
 {
     private readonly IReadOnlyDictionary<int, string> _records;
     private readonly ILogger _log;
-    private TaskCompletionSource<AbortedRequest> _nextAbort = NewAbortSource();
     private ServiceBehaviour _behaviour;
-    private int _aborted;
 
     /// <summary>Creates the service.</summary>
     public DownstreamService(string name, IReadOnlyDictionary<int, string> records, ServiceBehaviour behaviour, ILogger log)
@@ -46,17 +44,46 @@ public sealed class DownstreamService
         set => Volatile.Write(ref _behaviour, value ?? throw new ArgumentNullException(nameof(value)));
     }
 
-    /// <summary>Requests aborted by their caller so far.</summary>
-    public int AbortedCount => Volatile.Read(ref _aborted);
+    /// <summary>Raised when a request for an id arrives, before the latency.</summary>
+    public event Action<int>? Requested;
 
-    /// <summary>Completes at the next request aborted by its caller. Take it before starting the request you expect to be aborted.</summary>
-    public Task<AbortedRequest> NextAbort => Volatile.Read(ref _nextAbort).Task;
+    /// <summary>Raised when a caller aborts a request and the service stops working on it.</summary>
+    public event Action<AbortedRequest>? Aborted;
+
+    /// <summary>Completes when the next request for <paramref name="id"/> arrives. Call it before sending that request.</summary>
+    public Task WhenRequested(int id)
+    {
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Action<int>? handler = null;
+        handler = requested =>
+        {
+            if (requested != id || !arrived.TrySetResult()) return;
+            Requested -= handler;
+        };
+        Requested += handler;
+        return arrived.Task;
+    }
+
+    /// <summary>Completes at the next abort of a request for <paramref name="id"/>. Call it before sending the request you expect to be aborted.</summary>
+    public Task<AbortedRequest> WhenAborted(int id)
+    {
+        var aborted = new TaskCompletionSource<AbortedRequest>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Action<AbortedRequest>? handler = null;
+        handler = request =>
+        {
+            if (request.Id != id || !aborted.TrySetResult(request)) return;
+            Aborted -= handler;
+        };
+        Aborted += handler;
+        return aborted.Task;
+    }
 
     /// <summary>Serves <c>GET /services/{name}/{id}</c>.</summary>
     public async Task<IResult> HandleAsync(int id, HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
         var behaviour = Behaviour;
+        Requested?.Invoke(id);
         try
         {
             await Task.Delay(behaviour.Latency, context.RequestAborted);
@@ -64,10 +91,9 @@ public sealed class DownstreamService
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             var aborted = new AbortedRequest(Name, id, Stopwatch.GetElapsedTime(started).TotalMilliseconds, Stopwatch.GetTimestamp());
-            Interlocked.Increment(ref _aborted);
             _log.LogInformation("{Service} service: request for {Id} aborted by the caller after {ElapsedMs:0} ms; stopped working on it",
                 Name, id, aborted.AfterMs);
-            Interlocked.Exchange(ref _nextAbort, NewAbortSource()).TrySetResult(aborted);
+            Aborted?.Invoke(aborted);
             return Results.Empty;
         }
 
@@ -81,8 +107,6 @@ public sealed class DownstreamService
             ? Results.Text(record)
             : Results.Text($"{Name} service has no record {id}", statusCode: StatusCodes.Status404NotFound);
     }
-
-    private static TaskCompletionSource<AbortedRequest> NewAbortSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
 /// <summary>The host's two downstream services, as in the kata: a profile service and an orders service.</summary>

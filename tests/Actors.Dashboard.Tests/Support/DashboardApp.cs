@@ -1,4 +1,3 @@
-using Actors.Aggregation;
 using Actors.Dashboard.Services;
 using Akka.Actor;
 using Akka.Hosting;
@@ -35,20 +34,6 @@ public sealed class DashboardApp : IAsyncDisposable
 
     public async Task<IActorRef> AggregatorAsync() =>
         await _app.Services.GetRequiredService<IRequiredActor<DashboardAggregator>>().GetAsync();
-
-    /// <summary>Waits until the aggregator runs <paramref name="inFlight"/> requests and, when idle, no fetcher either.</summary>
-    public async Task WaitForInFlightAsync(int inFlight)
-    {
-        var aggregator = await AggregatorAsync();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var stats = await aggregator.Ask<AggregatorStats>(GetAggregatorStats.Instance, TimeSpan.FromSeconds(5));
-            if (stats.InFlight == inFlight && (inFlight > 0 || stats.LiveFetchers == 0)) return;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the aggregator has {stats} after 10 s, expected {inFlight} in flight");
-            await Task.Delay(20); // polling a gauge; nothing here waits on time to pass
-        }
-    }
 
     /// <summary>Sets both services' behaviour for a test.</summary>
     public void Behave(ServiceBehaviour profile, ServiceBehaviour orders)
