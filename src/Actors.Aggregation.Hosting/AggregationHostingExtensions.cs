@@ -28,8 +28,10 @@ namespace Actors.Aggregation.Hosting;
 /// or earlier with <see cref="AggregatorOptions.FromConfiguration"/>. Both fail with <see cref="AggregationConfigurationException"/>.</para>
 /// <para><b>Shutdown.</b> In CoordinatedShutdown's <c>service-requests-done</c> phase each aggregator is stopped and awaited
 /// (bounded by that phase's timeout): every request in flight is answered with <see cref="AggregationCancelled"/> whose reason
-/// says the actor system is shutting down, and every fetch's token is cancelled, while the requesters' actors are still alive
-/// to receive the reply. Requests sent after that get no reply, as with any stopped actor: give <c>AggregateAsync</c> a
+/// says the actor system is shutting down, and every fetch's token is cancelled, before the later phases run and before the
+/// actor system terminates. An Ask (<c>AggregateAsync</c>) has its answer by then; a requesting actor has it in its mailbox
+/// while it is still alive, and sees it unless it is stopped before it gets to it (the actor system's final termination
+/// drops unprocessed mail). Requests sent after that get no reply, as with any stopped actor: give <c>AggregateAsync</c> a
 /// timeout or a token. In-flight requests are cancelled rather than drained: a fetch's deadline may be longer than the
 /// shutdown allows, and errgroup's answer to a cancelled parent is to cancel the children.</para>
 /// </remarks>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Actors.Aggregation;
 using Actors.Aggregation.Hosting;
 using Actors.Dashboard.Tests.Support;
+using Akka;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Hosting;
@@ -119,20 +120,31 @@ public sealed class HostingSpecs
         var system = host.Services.GetRequiredService<ActorSystem>();
         var aggregator = await host.Services.GetRequiredService<IRequiredActor<DashboardAggregator>>().GetAsync();
 
-        // Request 1 from plain code (an Ask); request 2 from an actor of the same system, which must still be alive to hear its answer.
+        // Request 1 from plain code (an Ask); request 2 from an actor of the same system.
         var fromCode = aggregator.AggregateAsync<int, string>(1);
         var heard = new TaskCompletionSource<IAggregateReply>(TaskCreationOptions.RunContinuationsAsynchronously);
         system.ActorOf(Props.Create(() => new Requester(aggregator, 2, heard)), "requester");
         foreach (var id in new[] { 1, 2 })
         foreach (var fetcher in new[] { "profile", "orders" })
             await Probe(id, fetcher).WhenStarted();
+        // Observe from the last phase before the system terminates: by then both requesters must have their answer, and the
+        // requester actor, still alive, must have received it. (After that phase it would be stopped with its mailbox.)
+        var beforeTermination = new TaskCompletionSource<(bool AskAnswered, IAggregateReply? ActorHeard)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "observe-replies", async () =>
+        {
+            var actorHeard = await heard.Task.WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null);
+            beforeTermination.TrySetResult((fromCode.IsCompleted, actorHeard));
+            return Done.Instance;
+        });
 
         await host.StopAsync();
 
+        var (askAnswered, actorHeard) = await beforeTermination.Task.WaitAsync(Generous);
+        Assert.True(askAnswered, "the Ask had no answer when the actor system began to terminate");
+        var reply = Assert.IsType<AggregateFailed>(actorHeard);
+        Assert.Contains("shutting down", Assert.IsType<AggregationCancelled>(reply.Reason).Reason);
         var thrown = await Assert.ThrowsAsync<AggregationFailedException>(() => fromCode.WaitAsync(Generous));
         Assert.Contains("shutting down", Assert.IsType<AggregationCancelled>(thrown.Reason).Reason);
-        var reply = Assert.IsType<AggregateFailed>(await heard.Task.WaitAsync(Generous));
-        Assert.Contains("shutting down", Assert.IsType<AggregationCancelled>(reply.Reason).Reason);
         foreach (var probe in probes.Values) await probe.WhenCancelled();
         Assert.Equal(4, probes.Count);
         await system.WhenTerminated.WaitAsync(Generous);
