@@ -26,7 +26,7 @@ public sealed class ReadmeSpecs
             .Build();
 
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["Aggregation:Dashboard:Timeout"] = "00:00:01"; // or appsettings.json, environment, command line
+        builder.Configuration["Aggregation:Dashboard:Timeout"] = "00:00:03"; // or appsettings.json, environment, command line
         builder.Services.AddAkka("shop", akka => akka
             .ConfigureLoggers(loggers => loggers.ClearLoggers().AddLoggerFactory())
             .WithAggregator<DashboardAggregator, int>(dashboard));
