@@ -8,8 +8,11 @@ namespace Actors.Aggregation;
 /// </summary>
 public sealed class AggregationDefinition<TKey, TResult>
 {
+    private readonly DefinitionDraft<TKey> _draft;
+
     private AggregationDefinition(DefinitionDraft<TKey> draft, Func<AggregationParts, TResult> combine)
     {
+        _draft = draft;
         Steps = draft.Steps;
         Timeout = draft.Timeout;
         Policy = draft.Policy;
@@ -31,6 +34,10 @@ public sealed class AggregationDefinition<TKey, TResult>
 
     /// <summary>The most fetcher actors alive at once per request, or null when all start at once.</summary>
     public int? MaxConcurrency { get; }
+
+    /// <summary>A copy with another default deadline, validated like <c>WithTimeout</c> on the builder (used by hosts whose configuration overrides it).</summary>
+    /// <exception cref="ArgumentException"><paramref name="timeout"/> is not positive.</exception>
+    public AggregationDefinition<TKey, TResult> WithTimeout(TimeSpan timeout) => Create(_draft with { Timeout = timeout }, Combine, combineIsDefault: false);
 
     internal FetchStep<TKey>[] Steps { get; }
 

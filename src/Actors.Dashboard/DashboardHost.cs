@@ -1,0 +1,76 @@
+using Actors.Aggregation.Hosting;
+using Actors.Dashboard.Services;
+using Akka.Hosting;
+using Serilog;
+using Serilog.Formatting.Compact;
+using Serilog.Settings.Configuration;
+
+namespace Actors.Dashboard;
+
+/// <summary>What the program was asked to do.</summary>
+public enum DashboardMode
+{
+    /// <summary>Run the kata's three cases once on a free loopback port, print them, exit.</summary>
+    Demo,
+
+    /// <summary>Serve <c>GET /dashboard/{id}</c> on <c>Urls</c> until stopped.</summary>
+    Serve,
+}
+
+/// <summary>
+/// Builds the host: configuration from <c>config/appsettings.json</c> (then <c>appsettings.{Environment}.json</c>, environment
+/// variables and the command line), Serilog from its <c>Serilog</c> section, Kestrel on the loopback address, the two downstream
+/// services, the aggregator registered through Akka.Hosting, and the dashboard endpoint.
+/// </summary>
+public static class DashboardHost
+{
+    /// <summary>The demo listens on a port the system picks, so it never collides with a running <c>serve</c>.</summary>
+    public const string DemoUrls = "http://127.0.0.1:0";
+
+    /// <summary>Builds the host; nothing is started or bound yet (the configured port is only checked to be free).</summary>
+    /// <param name="args">Configuration arguments, e.g. <c>--urls http://127.0.0.1:5081</c> or <c>--Aggregation:Dashboard:Timeout=2s</c>.</param>
+    /// <param name="mode">Demo listens on <see cref="DemoUrls"/>; serve on <c>Urls</c>.</param>
+    /// <exception cref="DashboardConfigurationException">A dashboard setting is wrong.</exception>
+    /// <exception cref="AggregationConfigurationException">An aggregation setting is wrong.</exception>
+    public static WebApplication Build(string[] args, DashboardMode mode)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var configDirectory = Path.Combine(AppContext.BaseDirectory, "config");
+        builder.Configuration.Sources.Clear();
+        builder.Configuration
+            .AddJsonFile(Path.Combine(configDirectory, "appsettings.json"), optional: false, reloadOnChange: false)
+            .AddJsonFile(Path.Combine(configDirectory, $"appsettings.{builder.Environment.EnvironmentName}.json"), optional: true, reloadOnChange: false)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args);
+
+        var settings = DashboardSettings.Read(builder.Configuration, mode == DashboardMode.Demo ? DemoUrls : null);
+        builder.WebHost.UseUrls(settings.Urls);
+        builder.Services.AddSingleton(settings);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        // The demo exits by itself: "Press Ctrl+C to shut down" would mislead.
+        if (mode == DashboardMode.Demo) builder.Services.Configure<ConsoleLifetimeOptions>(lifetime => lifetime.SuppressStatusMessages = true);
+
+        // Readable console by default; Serilog:WriteTo:0:Args:formatter switches to JSON (see README).
+        var serilogAssemblies = new ConfigurationReaderOptions(typeof(ConsoleLoggerConfigurationExtensions).Assembly, typeof(CompactJsonFormatter).Assembly);
+        builder.Services.AddSerilog((_, logger) => logger.ReadFrom.Configuration(builder.Configuration, serilogAssemblies));
+
+        // No HttpClient timeout: the aggregation's deadline and cancellation decide when a call ends.
+        builder.Services.AddHttpClient(DownstreamClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddSingleton<LoopbackServices>();
+        builder.Services.AddSingleton<DownstreamClient>();
+
+        builder.Services.AddAkka("dashboard", (akka, services) => akka
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = Akka.Event.LogLevel.InfoLevel;
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
+            .WithAggregator<DashboardAggregator, int>(DashboardAggregator.Definition(services.GetRequiredService<DownstreamClient>())));
+
+        var app = builder.Build();
+        app.Services.GetRequiredService<LoopbackServices>().Map(app);
+        DashboardEndpoint.Map(app);
+        return app;
+    }
+}

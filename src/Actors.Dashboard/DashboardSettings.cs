@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Actors.Aggregation.Hosting;
+using Actors.Dashboard.Services;
+
+namespace Actors.Dashboard;
+
+/// <summary>Bad configuration: the message is one line that names the setting, shown to the user as it is.</summary>
+public sealed class DashboardConfigurationException(string setting, string message) : Exception(message)
+{
+    /// <summary>The setting's name, e.g. <c>Dashboard:Services:Profile:Latency</c> or <c>Urls</c>.</summary>
+    public string Setting { get; } = setting;
+}
+
+/// <summary>
+/// The host's configuration, read and checked before anything starts, so a mistake ends the program with one line
+/// that names the setting. Every key under <c>Dashboard</c> and <c>Aggregation</c> must be known.
+/// </summary>
+public sealed class DashboardSettings
+{
+    /// <summary>Where <c>serve</c> listens when neither <c>Urls</c> nor <c>--urls</c> says otherwise.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:5080";
+
+    /// <summary>The configuration section of the dashboard's aggregator (the default for <see cref="DashboardAggregator"/>).</summary>
+    public static readonly string AggregatorSection = AggregatorOptions.DefaultConfigurationSection(typeof(DashboardAggregator));
+
+    private DashboardSettings(string urls, ServiceBehaviour profile, ServiceBehaviour orders, AggregatorOptions aggregator)
+    {
+        Urls = urls;
+        Profile = profile;
+        Orders = orders;
+        Aggregator = aggregator;
+    }
+
+    /// <summary>The addresses the host listens on (<c>Urls</c>, or <c>--urls</c>), <c>;</c>-separated.</summary>
+    public string Urls { get; }
+
+    /// <summary>How the profile service behaves at start (<c>Dashboard:Services:Profile</c>).</summary>
+    public ServiceBehaviour Profile { get; }
+
+    /// <summary>How the orders service behaves at start (<c>Dashboard:Services:Orders</c>).</summary>
+    public ServiceBehaviour Orders { get; }
+
+    /// <summary>The aggregator's options from <c>Aggregation:Dashboard</c>, checked by the hosting library's own reader.</summary>
+    public AggregatorOptions Aggregator { get; }
+
+    /// <summary>Reads and checks the configuration.</summary>
+    /// <param name="configuration">The host's configuration.</param>
+    /// <param name="urlsOverride">Listen here instead of <c>Urls</c> (the demo listens on a free port).</param>
+    /// <exception cref="DashboardConfigurationException">A dashboard setting is wrong.</exception>
+    /// <exception cref="AggregationConfigurationException">An aggregation setting is wrong.</exception>
+    public static DashboardSettings Read(IConfiguration configuration, string? urlsOverride = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        RequireKnown(configuration.GetSection("Dashboard"), "the dashboard", "Services");
+        var services = configuration.GetSection("Dashboard:Services");
+        RequireKnown(services, "the services", "Profile", "Orders");
+        var profile = ReadService(services.GetSection("Profile"), new ServiceBehaviour(TimeSpan.FromMilliseconds(200), 0));
+        var orders = ReadService(services.GetSection("Orders"), new ServiceBehaviour(TimeSpan.FromMilliseconds(100), 0));
+
+        var aggregatorName = AggregatorSection["Aggregation:".Length..];
+        RequireKnown(configuration.GetSection("Aggregation"), "Aggregation (the aggregators of this host)", aggregatorName);
+        var aggregator = AggregatorOptions.FromConfiguration(configuration, AggregatorSection);
+
+        var urls = urlsOverride ?? configuration["Urls"] ?? DefaultUrls;
+        CheckUrls(urls, urlsOverride is null ? "Urls" : "the demo's address");
+        return new DashboardSettings(urls, profile, orders, aggregator);
+    }
+
+    private static ServiceBehaviour ReadService(IConfigurationSection section, ServiceBehaviour defaults)
+    {
+        RequireKnown(section, "a service", "Latency", "FailureRate");
+        var latency = defaults.Latency;
+        if (section["Latency"] is { Length: > 0 } latencyText && (!TryParseDuration(latencyText, out latency) || latency < TimeSpan.Zero))
+            throw new DashboardConfigurationException(section.Path + ":Latency",
+                $"{section.Path}:Latency must be a non-negative duration such as 00:00:00.200, 200ms or 2s, but was '{latencyText}'.");
+        var failureRate = defaults.FailureRate;
+        if (section["FailureRate"] is { Length: > 0 } rateText
+            && (!double.TryParse(rateText, NumberStyles.Float, CultureInfo.InvariantCulture, out failureRate) || failureRate is < 0 or > 1 || double.IsNaN(failureRate)))
+            throw new DashboardConfigurationException(section.Path + ":FailureRate",
+                $"{section.Path}:FailureRate must be a number from 0 (never fails) to 1 (always fails), but was '{rateText}'.");
+        return new ServiceBehaviour(latency, failureRate);
+    }
+
+    private static void RequireKnown(IConfigurationSection section, string what, params string[] known)
+    {
+        foreach (var child in section.GetChildren())
+            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                throw new DashboardConfigurationException(child.Path,
+                    $"{child.Path} is not a known setting; the settings of {what} are {string.Join(", ", known)}.");
+    }
+
+    /// <summary>Each address must be http on an IP address or localhost, and its port free (0 picks a free one).</summary>
+    private static void CheckUrls(string urls, string setting)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.AbsolutePath != "/")
+                throw new DashboardConfigurationException(setting,
+                    $"{setting} must list http addresses such as http://127.0.0.1:5080 (set it with --urls), but has '{url}'.");
+            var address = uri.IsLoopback && !IPAddress.TryParse(uri.Host, out _) ? IPAddress.Loopback
+                : IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) ? ip
+                : throw new DashboardConfigurationException(setting,
+                    $"{setting} must name an IP address or localhost, such as http://127.0.0.1:5080, but has '{url}'.");
+            if (uri.Port == 0) continue;
+            try
+            {
+                // Kestrel would fail too, but only after logging a stack trace; a trial bind gives the one-line answer first.
+                var probe = new TcpListener(address, uri.Port);
+                probe.Start();
+                probe.Stop();
+            }
+            catch (SocketException e)
+            {
+                throw new DashboardConfigurationException(setting, e.SocketErrorCode == SocketError.AddressAlreadyInUse
+                    ? $"{setting}: port {uri.Port} on {address} is already in use ({url}); choose another with --urls http://127.0.0.1:PORT."
+                    : $"{setting}: cannot listen on {url}: {e.Message}.");
+            }
+        }
+    }
+
+    /// <summary>A TimeSpan (<c>00:00:00.200</c>) or a number with a unit (<c>200ms</c>, <c>2s</c>). A bare number is refused: TimeSpan reads <c>5</c> as five days.</summary>
+    internal static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        text = text.Trim();
+        duration = default;
+        if (text.EndsWith("ms", StringComparison.Ordinal) && double.TryParse(text[..^2], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
+            duration = TimeSpan.FromMilliseconds(ms);
+        else if (text.EndsWith('s') && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var s))
+            duration = TimeSpan.FromSeconds(s);
+        else
+            return text.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration);
+        return true;
+    }
+}

@@ -1,0 +1,3 @@
+using Actors.Dashboard;
+
+return await DashboardProgram.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Actors.Dashboard.Tests.Support;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Actors.Dashboard.Tests;
+
+/// <summary>The program as a user runs it: the demo, serve, and bad configuration, each a real process of the built Actors.Dashboard.dll.</summary>
+public sealed partial class ProgramSpecs(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task The_demo_must_run_the_three_kata_cases_print_each_outcome_with_its_time_and_exit_0()
+    {
+        var (exitCode, stdout, stderr) = await DashboardProcess.RunAsync("demo");
+        output.WriteLine(stdout);
+        output.WriteLine(stderr);
+
+        Assert.Equal(0, exitCode);
+        var outcomes = Outcome().Matches(stdout).Select(m => (Text: m.Groups["text"].Value, Ms: double.Parse(m.Groups["ms"].Value, CultureInfo.InvariantCulture))).ToArray();
+        Assert.Equal(3, outcomes.Length);
+        Assert.Equal("Name: Alice | Order: 5", outcomes[0].Text);
+        Assert.StartsWith("FetcherFailed: fetcher 'orders' failed: HttpRequestException: orders service answered 500", outcomes[1].Text, StringComparison.Ordinal);
+        Assert.Equal("DeadlineExceeded: deadline of 1000 ms exceeded; pending: profile", outcomes[2].Text);
+        // Fail fast: the failure is answered before the slow sibling (750 ms) could have finished; the deadline at about the
+        // timeout (1000 ms), long before the slow profile's 2000 ms. Wide windows: the machine is small and noisy.
+        Assert.InRange(outcomes[1].Ms, 0, 749);
+        Assert.InRange(outcomes[2].Ms, 1000, 1999);
+        Assert.Equal(2, Regex.Matches(stdout, @"-> the profile service saw its request aborted \d+ ms into it").Count);
+        Assert.Contains("All 3 cases behaved as expected.", stdout);
+        // The server's own log line, readable console format by default.
+        Assert.Matches(@"\[\d\d:\d\d:\d\d INF\] profile service: request for 1 aborted by the caller", stdout);
+    }
+
+    [Fact]
+    public async Task Configuration_must_switch_the_console_log_to_JSON()
+    {
+        var (exitCode, stdout, _) = await DashboardProcess.RunAsync("demo",
+            "--Serilog:WriteTo:0:Args:formatter=Serilog.Formatting.Compact.CompactJsonFormatter, Serilog.Formatting.Compact");
+
+        Assert.Equal(0, exitCode);
+        var events = stdout.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.NotEmpty(events);
+        Assert.All(events, e => Assert.True(e.TryGetProperty("@t", out _) && e.TryGetProperty("@mt", out _)));
+        var abort = events.First(e => e.GetProperty("@mt").GetString()!.Contains("aborted by the caller", StringComparison.Ordinal));
+        Assert.Equal("profile", abort.GetProperty("Service").GetString());
+        Assert.Contains(events, e => e.TryGetProperty("Outcome", out var o) && o.GetString() == "deadline-exceeded");
+        Assert.DoesNotMatch(@"\[\d\d:\d\d:\d\d INF\]", stdout);
+    }
+
+    [Fact]
+    public async Task Serve_must_answer_GET_dashboard_1_and_exit_0_on_SIGTERM()
+    {
+        using var process = DashboardProcess.Start("serve", "--urls", "http://127.0.0.1:0");
+        var serving = await process.WaitForLineAsync(Serving(), TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+
+        var text = await http.GetStringAsync(serving.Groups["url"].Value.Replace("{id}", "1", StringComparison.Ordinal));
+
+        Assert.Equal("Name: Alice | Order: 5", text);
+        process.Terminate();
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Theory]
+    [InlineData("demo", "--Aggregation:Dashboard:Timeout=-00:00:01", "Aggregation:Dashboard:Timeout")]
+    [InlineData("demo", "--Aggregation:Dashboard:Timout=1s", "Aggregation:Dashboard:Timout")]
+    [InlineData("demo", "--Aggregation:Orders:Timeout=1s", "Aggregation:Orders")]
+    [InlineData("demo", "--Dashboard:Services:Orders:FailureRate=2", "Dashboard:Services:Orders:FailureRate")]
+    [InlineData("demo", "--Dashboard:Services:Profile:Latancy=1s", "Dashboard:Services:Profile:Latancy")]
+    [InlineData("serve", "--urls=https://127.0.0.1:5999", "Urls")]
+    public async Task Bad_configuration_must_exit_2_with_one_line_naming_the_setting(string command, string argument, string setting)
+    {
+        var (exitCode, stdout, stderr) = await DashboardProcess.RunAsync(command, argument);
+
+        AssertOneLineError(exitCode, stdout, stderr, setting);
+    }
+
+    [Fact]
+    public async Task A_port_already_taken_must_exit_2_with_one_line_naming_Urls()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (exitCode, stdout, stderr) = await DashboardProcess.RunAsync("serve", "--urls", $"http://127.0.0.1:{port}");
+
+        AssertOneLineError(exitCode, stdout, stderr, "Urls");
+        Assert.Contains($"port {port}", stderr);
+    }
+
+    [Fact]
+    public async Task An_unknown_command_must_exit_2_with_the_usage()
+    {
+        var (exitCode, _, stderr) = await DashboardProcess.RunAsync("launch");
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith("error: unknown command 'launch'.", stderr, StringComparison.Ordinal);
+        Assert.Contains("usage:", stderr);
+    }
+
+    private void AssertOneLineError(int exitCode, string stdout, string stderr, string setting)
+    {
+        output.WriteLine($"exit {exitCode}; stderr: {stderr}; stdout: {stdout}");
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(setting, line);
+        Assert.DoesNotContain("   at ", stdout + stderr);
+    }
+
+    [GeneratedRegex(@"^   -> (?<text>.+?)  \((?<ms>\d+) ms\)$", RegexOptions.Multiline)]
+    private static partial Regex Outcome();
+
+    [GeneratedRegex(@"Dashboard serving GET (?<url>http://127\.0\.0\.1:\d+/dashboard/\{id\})")]
+    private static partial Regex Serving();
+}
