@@ -133,7 +133,9 @@ public sealed class HostingSpecs
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "observe-replies", async () =>
         {
             var actorHeard = await heard.Task.WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null);
-            beforeTermination.TrySetResult((fromCode.IsCompleted, actorHeard));
+            // The Ask's reply has arrived when its temporary actor got it; the awaiting code resumes a scheduling hop later.
+            var askAnswered = await Task.WhenAny(fromCode, Task.Delay(TimeSpan.FromSeconds(3))) == fromCode;
+            beforeTermination.TrySetResult((askAnswered, actorHeard));
             return Done.Instance;
         });
 
