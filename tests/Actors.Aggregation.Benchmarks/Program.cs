@@ -1,0 +1,25 @@
+using Actors.Aggregation.Benchmarks.Experiments;
+using Actors.Aggregation.Benchmarks.Full;
+using Actors.Aggregation.Benchmarks.Profiling;
+
+// dotnet run -c Release --project tests/Actors.Aggregation.Benchmarks -- --quick [section ...]
+// dotnet run -c Release --project tests/Actors.Aggregation.Benchmarks -- --full [BenchmarkDotNet arguments]
+// dotnet run -c Release --project tests/Actors.Aggregation.Benchmarks -- --profile [fan-out]
+return args.FirstOrDefault() switch
+{
+    "--quick" => await QuickRun.RunAsync(args[1..]),
+    "--full" => FullRun.Run(args[1..]),
+    "--profile" => await AllocationProfile.RunAsync(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        Actors.Aggregation benchmarks: the floor (Task.WhenAll), hand-written Akka.NET, Ask scatter-gather and AggregatorActor, side by side.
+          --quick [throughput|pool|retained|siblings|deadline|scaling ...]   every figure in under 3 minutes; last line: the summary
+          --full [BenchmarkDotNet args]                                      BenchmarkDotNet (default filter: *), then the extra figures
+          --profile [fan-out]                                                sampled allocations per request, by type, per approach
+        """);
+    return 2;
+}
