@@ -28,6 +28,9 @@ public enum ApproachKind
 
     /// <summary><c>AggregatorActor.Props(definition)</c>.</summary>
     Ours,
+
+    /// <summary>PROTOTYPE for FINDINGS.md: ours, unchanged, with its per-request actors given a lean mailbox by deployment config.</summary>
+    OursLeanMailbox,
 }
 
 public static class ApproachFactory
@@ -41,6 +44,7 @@ public static class ApproachFactory
         ApproachKind.HandWrittenAkka => "hand-written Akka",
         ApproachKind.AskScatterGather => "Ask scatter-gather",
         ApproachKind.Ours => "ours (AggregatorActor)",
+        ApproachKind.OursLeanMailbox => "ours + lean mailbox (prototype)",
         _ => kind.ToString(),
     };
 
@@ -56,6 +60,8 @@ public static class ApproachFactory
         ApproachKind.HandWrittenAkka => new ActorApproach(system.ActorOf(HandWrittenAggregator.Props(workload), "hand-written")),
         ApproachKind.AskScatterGather => new ActorApproach(system.ActorOf(AskScatterGather.Props(workload), "ask-scatter-gather")),
         ApproachKind.Ours => new ActorApproach(system.ActorOf(AggregatorActor.Props(workload.ToDefinition(), OurSettings(system)), "ours")),
+        // The deployment in BenchSystem.Config gives this aggregator's children Prototypes.LeanMailbox.
+        ApproachKind.OursLeanMailbox => new ActorApproach(system.ActorOf(AggregatorActor.Props(workload.ToDefinition(), OurSettings(system)), "ours-lean")),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

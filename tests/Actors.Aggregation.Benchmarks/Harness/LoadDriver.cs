@@ -52,6 +52,7 @@ public sealed class LoadDriver : UntypedActor
     private long[]? _sentAt;
     private Phase _phase;
     private long _phaseEnds;
+    private long _phaseStartCompleted;
     private Mark _start;
 
     public static Props Props() => Akka.Actor.Props.Create(() => new LoadDriver());
@@ -131,8 +132,11 @@ public sealed class LoadDriver : UntypedActor
             return;
         }
 
-        if (_phase != Phase.Drain && Stopwatch.GetTimestamp() >= _phaseEnds)
+        // A phase ends when its time is up and at least one full generation of in-flight requests has completed in it,
+        // so slow cells (fan-out 100 of the per-request actor versions) still measure steady state, not the first wave.
+        if (_phase != Phase.Drain && Stopwatch.GetTimestamp() >= _phaseEnds && _completed - _phaseStartCompleted >= plan.InFlight)
         {
+            _phaseStartCompleted = _completed;
             if (_phase == Phase.Warmup)
             {
                 _start = Mark.Now(_completed);

@@ -19,7 +19,9 @@ public static class AllocationProfile
     {
         var fanOut = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2;
         var kinds = args.Length > 1 ? args[1..].Select(Enum.Parse<ApproachKind>).ToArray() : ApproachFactory.All;
-        const int requests = 300_000;
+        // About 600,000 fetches per approach, at most 1,000 requests (and 10,000 fetches) in flight.
+        var requests = Math.Max(600, 600_000 / fanOut);
+        var inFlight = Math.Clamp(10_000 / fanOut, 1, 1_000);
         using var sampler = new AllocationSampler();
         foreach (var kind in kinds)
         {
@@ -27,15 +29,15 @@ public static class AllocationProfile
             try
             {
                 var approach = ApproachFactory.Create(kind, system, Workload.Instant(fanOut));
-                await system.DriveAsync(approach, new LoadPlan(1_000) { TotalRequests = 100_000 }); // warm-up
+                await system.DriveAsync(approach, new LoadPlan(inFlight) { TotalRequests = requests / 3 }); // warm-up
                 sampler.Start();
-                var report = await system.DriveAsync(approach, new LoadPlan(1_000) { TotalRequests = requests });
+                var report = await system.DriveAsync(approach, new LoadPlan(inFlight) { TotalRequests = requests });
                 var sampled = sampler.Stop();
                 var total = sampled.Values.Sum();
                 Console.WriteLine($"{ApproachFactory.Label(kind)}, fan-out {fanOut}: {report.BytesPerRequest:N0} B/request allocated " +
                                   $"(sampled: {total / (double)requests:N0} B/request), {report.MicrosecondsPerRequest:N2} µs/request");
                 var table = new Table("type", "bytes/request", "share");
-                foreach (var (type, bytes) in sampled.OrderByDescending(p => p.Value).Take(120))
+                foreach (var (type, bytes) in sampled.OrderByDescending(p => p.Value).Take(25))
                     table.Add(type, bytes / (double)requests, Units.Pct(bytes / (double)total).TrimStart('+'));
                 Console.WriteLine(table);
             }
