@@ -132,9 +132,11 @@ public sealed class LoadDriver : UntypedActor
             return;
         }
 
-        // A phase ends when its time is up and at least one full generation of in-flight requests has completed in it,
-        // so slow cells (fan-out 100 of the per-request actor versions) still measure steady state, not the first wave.
-        if (_phase != Phase.Drain && Stopwatch.GetTimestamp() >= _phaseEnds && _completed - _phaseStartCompleted >= plan.InFlight)
+        // A phase ends when its time is up and enough generations of in-flight requests have completed in it (one for the
+        // warm-up, three for the window), so slow cells (fan-out 100 of the per-request actor versions) measure steady
+        // state rather than the edges of a few waves.
+        if (_phase != Phase.Drain && Stopwatch.GetTimestamp() >= _phaseEnds
+            && _completed - _phaseStartCompleted >= (_phase == Phase.Warmup ? 1 : 3) * plan.InFlight)
         {
             _phaseStartCompleted = _completed;
             if (_phase == Phase.Warmup)
