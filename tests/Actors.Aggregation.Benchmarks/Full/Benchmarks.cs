@@ -11,8 +11,8 @@ public static class FullRun
 {
     public static int Run(string[] args)
     {
-        var summaries = BenchmarkSwitcher.FromAssembly(typeof(FullRun).Assembly)
-            .Run(args.Length == 0 ? ["--filter", "*"] : args, new BenchmarkConfig());
+        // The classes carry [Config(typeof(BenchmarkConfig))]; the switcher adds BenchmarkDotNet's default loggers and exporters.
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(FullRun).Assembly).Run(args.Length == 0 ? ["--filter", "*"] : args);
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
 }
