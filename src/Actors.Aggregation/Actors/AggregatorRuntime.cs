@@ -5,9 +5,18 @@ using Akka.Event;
 namespace Actors.Aggregation;
 
 /// <summary>What one aggregator incarnation shares with the coordinators and fetchers of its requests.</summary>
-internal class AggregatorRuntime(AggregationSettings settings, ILoggingAdapter log, ActorSystem system)
+internal class AggregatorRuntime(AggregationSettings settings, ILoggingAdapter log, ActorSystem system, bool failFast, bool limited)
 {
     public AggregationSettings Settings { get; } = settings;
+
+    /// <summary>Under FailFast a fetch's failure decides the request: its continuation ends the request's scope at once.</summary>
+    public bool FailFast { get; } = failFast;
+
+    /// <summary>
+    /// FailFast without a concurrency limit: a fetcher's actor stops only when its request ends, so its fetch can use the
+    /// request's token itself. Otherwise fetchers are stopped one by one and each fetch gets a token linked to it.
+    /// </summary>
+    public bool SharesRequestToken { get; } = failFast && !limited;
 
     /// <summary>One logger per aggregator, thread-safe; events carry RequestId and Fetcher as properties.</summary>
     public ILoggingAdapter Log { get; } = log;
@@ -27,7 +36,7 @@ internal class AggregatorRuntime(AggregationSettings settings, ILoggingAdapter l
 
 internal sealed class AggregatorRuntime<TKey, TResult>(
     AggregationDefinition<TKey, TResult> definition, AggregationSettings settings, ILoggingAdapter log, ActorSystem system)
-    : AggregatorRuntime(settings, log, system)
+    : AggregatorRuntime(settings, log, system, definition.Policy is CompletionPolicy.FailFastPolicy, definition.MaxConcurrency is not null)
 {
     public AggregationDefinition<TKey, TResult> Definition { get; } = definition;
 }
@@ -50,10 +59,17 @@ internal sealed class AggregationCounters
     public void FetchAbandoned() => Interlocked.Increment(ref _abandoned);
 }
 
-/// <summary>One accepted request, shared by its coordinator and fetchers.</summary>
+/// <summary>
+/// One accepted request, shared by its coordinator and fetchers. It owns the request's scope (errgroup's ctx): one token
+/// source that every fetch's token is, or is linked to, ended once by whoever decides first (the coordinator, the deadline
+/// timer, a failing fetch under FailFast, a fetcher stopped from outside).
+/// </summary>
 internal class RequestInfo(string requestId, IActorRef requester, long arrivalTimestamp, TimeSpan timeout)
 {
+    // Owns no timer (the deadline has its own), so it is left to the GC rather than disposed under running fetches.
+    private readonly CancellationTokenSource _scope = new();
     private CancellationCause? _cause;
+    private int _ended;
 
     public string RequestId { get; } = requestId;
     public IActorRef Requester { get; } = requester;
@@ -71,6 +87,31 @@ internal class RequestInfo(string requestId, IActorRef requester, long arrivalTi
     public CancellationCause? Cause => Volatile.Read(ref _cause);
 
     public void SetCause(CancellationCause cause) => Interlocked.CompareExchange(ref _cause, cause, null);
+
+    /// <summary>The request's token: a fetch's own token, or the one its token is linked to.</summary>
+    public CancellationToken Token => _scope.Token;
+
+    /// <summary>True once the request's outcome is decided: any fetch finishing from now on is discarded, not reported.</summary>
+    public bool IsEnded => Volatile.Read(ref _ended) != 0;
+
+    /// <summary>
+    /// Ends the request's scope once: sets <paramref name="cause"/> (unless a cause is set already), marks the request ended,
+    /// then fires the token, so a fetch that completes inside the cancellation sees both. Later calls do nothing.
+    /// </summary>
+    public void End(CancellationCause? cause, ILoggingAdapter log)
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0) return;
+        if (cause is not null) SetCause(cause);
+        try
+        {
+            _scope.Cancel();
+        }
+        catch (AggregateException e)
+        {
+            // A callback a fetch registered on its token threw; the request still ends.
+            log.Warning(e, "A cancellation callback of request {RequestId} threw", RequestId);
+        }
+    }
 }
 
 internal sealed class RequestInfo<TKey>(string requestId, TKey key, IActorRef requester, long arrivalTimestamp, TimeSpan timeout)

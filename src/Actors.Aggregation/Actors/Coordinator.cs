@@ -12,7 +12,9 @@ namespace Actors.Aggregation;
 /// <item>starts one fetcher child per declared fetcher: all at once, or at most <c>MaxConcurrency</c> at a time in declared order,</item>
 /// <item>replies exactly once, as soon as its <see cref="CompletionPolicy"/> knows the outcome: the parts, the first failure,
 /// the deadline or a cancellation,</item>
-/// <item>stops itself right after replying. Stopping stops every fetcher, whose PostStop cancels its fetch's token.</item>
+/// <item>ends the request's scope the moment it decides (reply, failure, deadline, cancellation, requester death): every
+/// fetch's token is that scope's or linked to it, so all running fetches are cancelled at once, errgroup's ctx;</item>
+/// <item>stops itself right after replying. Stopping stops every fetcher, whose PostStop also fires its fetch's token.</item>
 /// </list>
 /// A failing fetcher reaches the coordinator through its all-for-one strategy: the decider records the failure and, under
 /// <see cref="CompletionPolicy.FailFast"/>, replies at once (not after the siblings wind down) and stops them all, never restarting.
@@ -92,7 +94,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor, IWithTimers
     private void StartFetchers()
     {
         var steps = _definition.Steps;
-        while (!_replied && _nextToStart < steps.Length && (_limit is null || _alive < _limit))
+        while (!_replied && !_request.IsEnded && _nextToStart < steps.Length && (_limit is null || _alive < _limit))
         {
             var index = _nextToStart++;
             _state[index] = Running;
@@ -129,6 +131,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor, IWithTimers
                 // Nobody is left to answer: cancel everything, like a server noticing its client went away.
                 _replied = true;
                 _request.SetCause(RequesterCause);
+                EndScope();
                 _runtime.Log.Info("Aggregation {RequestId} {Outcome} after {ElapsedMs} ms: its requester terminated; fetchers stopped",
                     _request.RequestId, "abandoned-by-requester", _request.Elapsed.TotalMilliseconds);
                 StopSelf();
@@ -312,6 +315,17 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor, IWithTimers
         _replied = true;
         // Sent as the aggregator, which outlives this coordinator, so the requester has someone to answer.
         _request.Requester.Tell(reply, _context.Parent);
+        EndScope();
+    }
+
+    /// <summary>
+    /// The request is decided: every fetch still running has its token fired now, not when its actor's PostStop runs
+    /// after the stop has travelled down to it. The cause is set first (by the caller; here only as a fallback).
+    /// </summary>
+    private void EndScope()
+    {
+        if (_request.IsEnded) return;
+        _request.End(_running > 0 && _request.Cause is null ? _runtime.StopCause() : null, _runtime.Log);
     }
 
     /// <summary>

@@ -5,14 +5,16 @@ using Akka.Event;
 namespace Actors.Aggregation;
 
 /// <summary>
-/// Runs one fetch as a task. Its token is cancelled in PostStop, whatever stopped the actor. A successful part goes straight
-/// to the coordinator; a failure is thrown inside this actor so the coordinator's all-for-one strategy sees it.
+/// Runs one fetch as a task. Its token fires when the request ends (the coordinator decides, the deadline passes, or under
+/// FailFast a fetch fails) and in PostStop, whatever stopped the actor. A successful part goes straight to the coordinator;
+/// a failure is thrown inside this actor so the coordinator's all-for-one strategy sees it.
 /// </summary>
 internal sealed class Fetcher<TKey> : UntypedActor
 {
     private readonly FetcherInfo<TKey> _info;
     private readonly TaskFetchStep<TKey> _step;
-    private readonly CancellationTokenSource _cancellation = new();
+    // Null when the fetch uses the request's token itself (FailFast without a limit: this actor stops only when the request ends).
+    private readonly CancellationTokenSource? _own;
     private FetchRun? _run;
     private bool _cleanedUp;
 
@@ -20,6 +22,7 @@ internal sealed class Fetcher<TKey> : UntypedActor
     {
         _info = info;
         _step = (TaskFetchStep<TKey>)info.Step;
+        if (!info.Runtime.SharesRequestToken) _own = CancellationTokenSource.CreateLinkedTokenSource(info.Request.Token);
     }
 
     public static Props Props(FetcherInfo<TKey> info) => Akka.Actor.Props.CreateBy(new Producer(info));
@@ -28,21 +31,26 @@ internal sealed class Fetcher<TKey> : UntypedActor
     {
         _info.Runtime.Counters.FetcherStarted();
         Task? task;
+        Exception? failure = null;
         try
         {
-            task = _step.Start(_info, _cancellation.Token);
+            task = _step.Start(_info, _own?.Token ?? _info.Request.Token);
         }
         catch (Exception e)
         {
-            // Thrown before the fetch's first await: a failure like any other. Akka does not run PostStop for an actor
-            // whose PreStart threw, so clean up here.
-            CleanUp();
-            throw FetchFailedException.Of(_step, e);
+            task = null;
+            failure = e;
         }
         if (task is null)
         {
+            // Thrown before the fetch's first await (or a null task): a failure like any other, unless the request was
+            // decided already (the fetch may have started with a fired token): then it is discarded like a late outcome.
+            if (_info.Request.IsEnded) return;
+            failure ??= new InvalidOperationException($"Fetcher '{_step.Name}' returned a null Task.");
+            FetchRun.EndOnFailure(_info, _step);
+            // Akka does not run PostStop for an actor whose PreStart threw, so clean up here.
             CleanUp();
-            throw FetchFailedException.Of(_step, new InvalidOperationException($"Fetcher '{_step.Name}' returned a null Task."));
+            throw FetchFailedException.Of(_step, failure);
         }
 
         _run = new FetchRun(_info, _step, Self);
@@ -66,11 +74,19 @@ internal sealed class Fetcher<TKey> : UntypedActor
         _info.Runtime.Counters.FetcherStopped();
         // Mark the run stopped before cancelling: a cooperative fetch may complete inside Cancel(), and must not report.
         var lingering = _run?.Stop() ?? false;
+        if (_own is null)
+        {
+            // This actor stops only when the request ends; if nobody has ended it yet, the aggregator or the system is
+            // stopping the request from outside, and the siblings' tokens are this one.
+            if (!_info.Request.IsEnded) _info.Request.End(_info.Runtime.StopCause(), _info.Runtime.Log);
+            return;
+        }
         // Stopped while fetching and nobody said why: the aggregator or the system is stopping the request from outside.
         if (lingering && _info.Request.Cause is null) _info.Request.SetCause(_info.Runtime.StopCause());
-        _cancellation.Cancel();
+        _own.Cancel();
         // A fetch still running may yet register on the token; the source owns no timer, so leaving it to the GC is safe.
-        if (!lingering) _cancellation.Dispose();
+        // Disposing it also unlinks it from the request's token.
+        if (!lingering) _own.Dispose();
     }
 
     private sealed record FetchFaulted(Exception Cause) : IDeadLetterSuppression;
@@ -81,7 +97,7 @@ internal sealed class Fetcher<TKey> : UntypedActor
     /// </summary>
     private sealed class FetchRun(FetcherInfo<TKey> info, TaskFetchStep<TKey> step, IActorRef fetcher)
     {
-        private const int Running = 0, Delivered = 1, Stopped = 2, FinishedAfterStop = 3;
+        private const int Running = 0, Delivered = 1, Stopped = 2, FinishedAfterStop = 3, FinishedAfterEnd = 4;
         private readonly long _started = Stopwatch.GetTimestamp();
         private int _state;
         private long _tokenFired;
@@ -93,13 +109,27 @@ internal sealed class Fetcher<TKey> : UntypedActor
             var error = task.IsFaulted ? Unwrap(task.Exception!) : task.IsCanceled ? new TaskCanceledException(task) : null;
             var log = info.Runtime.Log;
 
+            // The request was decided before this fetch finished (often inside the scope's Cancel()): nobody wants the
+            // outcome, and the fetch has finished, so it is neither reported nor lingering.
+            if (info.Request.IsEnded && Interlocked.CompareExchange(ref _state, FinishedAfterEnd, Running) == Running)
+            {
+                if (log.IsDebugEnabled)
+                    log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} after its request ended; discarded", step.Name,
+                        info.Request.RequestId, error is OperationCanceledException ? "cancelled" : "finished");
+                return;
+            }
+
             if (Interlocked.CompareExchange(ref _state, Delivered, Running) == Running)
             {
                 if (log.IsDebugEnabled)
                     log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} in {ElapsedMs} ms", step.Name, info.Request.RequestId,
                         error is null ? "succeeded" : "failed", Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
                 if (error is null) info.Coordinator.Tell(new PartCompleted(step.Index, step.ResultOf(task)), fetcher);
-                else fetcher.Tell(new FetchFaulted(error), fetcher);
+                else
+                {
+                    EndOnFailure(info, step);
+                    fetcher.Tell(new FetchFaulted(error), fetcher);
+                }
                 return;
             }
 
@@ -112,6 +142,17 @@ internal sealed class Fetcher<TKey> : UntypedActor
             else if (log.IsDebugEnabled)
                 log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} {LateMs} ms after its token fired", step.Name, info.Request.RequestId,
                     error is OperationCanceledException ? "cancelled" : "finished", late.TotalMilliseconds);
+        }
+
+        /// <summary>
+        /// errgroup's cancel on the first error: under FailFast a fetch's failure decides the request, so its siblings'
+        /// tokens fire here, without waiting for the coordinator to hear of it. Other policies outlive a failure.
+        /// </summary>
+        public static void EndOnFailure(FetcherInfo<TKey> info, FetchStep<TKey> step)
+        {
+            if (!info.Runtime.FailFast || info.Request.IsEnded) return;
+            info.Request.End(new CancellationCause(CancellationCauseKind.SiblingFailed, $"fetcher '{step.Name}' failed") { Fetcher = step.Name },
+                info.Runtime.Log);
         }
 
         /// <summary>Called from the actor's PostStop, before the token fires. True when the fetch is still running.</summary>

@@ -16,7 +16,7 @@ public sealed class FetchContext
         CancellationToken = cancellationToken;
     }
 
-    /// <summary>Cancelled when this fetcher's actor stops, for any reason; see <see cref="Cause"/>.</summary>
+    /// <summary>Cancelled when the request is decided (or, under FailFast, a sibling fails) and when this fetcher's actor stops, for any reason; see <see cref="Cause"/>.</summary>
     public CancellationToken CancellationToken { get; }
 
     /// <summary>The request's id.</summary>

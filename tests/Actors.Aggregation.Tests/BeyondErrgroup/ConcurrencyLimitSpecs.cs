@@ -99,6 +99,52 @@ public sealed class ConcurrencyLimitSpecs(ITestOutputHelper output) : Aggregatio
     }
 
     [Fact]
+    public async Task Fetchers_stopped_one_by_one_must_not_cancel_a_running_sibling()
+    {
+        var slow = new TokenProbe();
+        var definition = Aggregation.For<int>()
+            .Fetch("fast", Fetches.After<int, string>(Ms(10), "fast"))
+            .Fetch("slow", Fetches.After<int, string>(Ms(400), "slow", slow))
+            .Fetch("fails", Fetches.FailAfter<int, string>(Ms(10), new InvalidOperationException("boom")))
+            .Fetch("last", Fetches.After<int, string>(Ms(10), "last"))
+            .WithMaxConcurrency(2)
+            .WithPolicy(CompletionPolicy.CollectAll)
+            .WithTimeout(TimeSpan.FromSeconds(30))
+            .Build();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(definition));
+
+        aggregator.Tell(new Aggregate<int>(1));
+
+        // "fast", "fails" and "last" each finish and are stopped while "slow" runs: its token must not fire.
+        var reply = await ExpectMsgAsync<AggregateCompleted<string>>(Generous);
+        Assert.Equal(new[] { PartStatus.Succeeded, PartStatus.Succeeded, PartStatus.Failed, PartStatus.Succeeded },
+            reply.Parts.Select(p => p.Status));
+        Assert.Equal("fast | slow | last", reply.Result);
+        await AwaitQuietAsync(aggregator);
+    }
+
+    [Fact]
+    public async Task Under_FailFast_a_failure_must_cancel_the_running_siblings_with_a_limit_too()
+    {
+        var sibling = new TokenProbe();
+        var definition = Aggregation.For<int>()
+            .Fetch("sibling", Fetches.Hang<int, string>(sibling))
+            .Fetch("fails", Fetches.FailAfter<int, string>(Ms(50), new InvalidOperationException("boom")))
+            .Fetch("never", Fetches.Hang<int, string>())
+            .WithMaxConcurrency(2)
+            .WithTimeout(TimeSpan.FromSeconds(30))
+            .Build();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(definition));
+
+        aggregator.Tell(new Aggregate<int>(1));
+
+        Assert.Equal("fails", Assert.IsType<FetcherFailed>((await ExpectMsgAsync<AggregateFailed>(Generous)).Reason).Fetcher);
+        await sibling.WhenCancelled();
+        await AwaitQuietAsync(aggregator);
+        Assert.Equal(0, (await StatsAsync(aggregator)).AbandonedFetches);
+    }
+
+    [Fact]
     public void A_limit_below_one_must_be_rejected_at_Build()
     {
         var error = Assert.Throws<ArgumentException>(() =>
