@@ -40,6 +40,13 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor
             Context.GetLogger(), Context.System);
     }
 
+    protected override void PreStart()
+    {
+        // The first use of Akka's scheduler starts its thread, and every thread scheduling meanwhile blocks until it runs:
+        // a burst of lingering fetches on a cold system would stall the thread pool. Start it here, once.
+        _runtime.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(1), static () => { });
+    }
+
     protected override void OnReceive(object message)
     {
         switch (message)
