@@ -59,6 +59,33 @@ public sealed class CancellationSpecs(ITestOutputHelper output) : AggregationSpe
     }
 
     [Fact]
+    public async Task A_terminated_requester_must_cancel_every_request_it_still_has_in_flight_and_no_other()
+    {
+        var definition = Aggregation.For<int>()
+            .Fetch("hang", Fetches.Hang<int, string>())
+            .WithTimeout(TimeSpan.FromSeconds(30))
+            .Build();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(definition));
+        var requester = CreateTestProbe();
+        var other = CreateTestProbe();
+        for (var i = 1; i <= 3; i++) requester.Send(aggregator, new Aggregate<int>(i) { RequestId = $"mine-{i}" });
+        other.Send(aggregator, new Aggregate<int>(0) { RequestId = "other" });
+        await AwaitAssertAsync(async () => Assert.Equal(4, (await StatsAsync(aggregator)).InFlight), Generous);
+
+        // One of its requests ends first: the requester is still watched for the other two.
+        aggregator.Tell(new CancelAggregate("mine-1"));
+        Assert.Equal("mine-1", (await requester.ExpectMsgAsync<AggregateFailed>(Generous)).RequestId);
+        await AwaitAssertAsync(async () => Assert.Equal(3, (await StatsAsync(aggregator)).InFlight), Generous);
+
+        Sys.Stop(requester.Ref);
+
+        await AwaitAssertAsync(async () => Assert.Equal(1, (await StatsAsync(aggregator)).InFlight), Generous);
+        aggregator.Tell(new CancelAggregate("other"));
+        Assert.Equal("other", (await other.ExpectMsgAsync<AggregateFailed>(Generous)).RequestId);
+        await AwaitQuietAsync(aggregator);
+    }
+
+    [Fact]
     public async Task Stopping_the_aggregator_must_cancel_every_fetch_and_answer_every_requester()
     {
         var first = new TokenProbe();

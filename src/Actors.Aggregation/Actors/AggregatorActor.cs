@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Event;
 
@@ -28,7 +30,9 @@ public static class AggregatorActor
 internal sealed class AggregatorActor<TKey, TResult> : UntypedActor
 {
     private readonly AggregatorRuntime<TKey, TResult> _runtime;
-    private readonly Dictionary<string, IActorRef> _inFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, InFlight> _inFlight = new(StringComparer.Ordinal);
+    // Each requester is watched once, however many of its requests are in flight: their count, to unwatch after the last.
+    private readonly Dictionary<IActorRef, int> _requesters = new();
     private readonly string _idPrefix = Guid.NewGuid().ToString("N")[..8];
     private long _sequence;
     private long _accepted;
@@ -55,10 +59,17 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor
                 Admit(request);
                 break;
             case RequestEnded ended:
-                _inFlight.Remove(ended.RequestId);
+                if (_inFlight.Remove(ended.RequestId, out var entry)) Release(entry.Requester);
+                break;
+            case Terminated terminated:
+                // Only requesters are watched. Their requests have nobody left to answer: cancel them, like a server
+                // noticing its client went away.
+                if (!_requesters.Remove(terminated.ActorRef)) break;
+                foreach (var request in _inFlight.Values)
+                    if (request.Requester.Equals(terminated.ActorRef)) request.Coordinator.Tell(RequesterTerminated.Instance, Self);
                 break;
             case CancelAggregate cancel:
-                if (cancel.RequestId is not null && _inFlight.TryGetValue(cancel.RequestId, out var coordinator)) coordinator.Forward(cancel);
+                if (cancel.RequestId is not null && _inFlight.TryGetValue(cancel.RequestId, out var inFlight)) inFlight.Coordinator.Forward(cancel);
                 else if (_runtime.Log.IsDebugEnabled)
                     _runtime.Log.Debug("CancelAggregate for {RequestId} ignored: no such request in flight", cancel.RequestId);
                 break;
@@ -110,8 +121,24 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor
 
         var info = new RequestInfo<TKey>(requestId, request.Key, Sender, arrival,
             request.Timeout ?? _runtime.Definition.Timeout ?? _runtime.Settings.DefaultTimeout);
-        _inFlight.Add(requestId, Context.ActorOf(Coordinator<TKey, TResult>.Props(_runtime, info)));
+        _inFlight.Add(requestId, new InFlight(Context.ActorOf(Coordinator<TKey, TResult>.Props(_runtime, info)), info.Requester));
         _accepted++;
+        // Ask's temporary ref and DeadLetters are MinimalActorRefs: they cannot be watched
+        // (watching DeadLetters would report it dead at once), and nobody there can die as a client does.
+        if (info.Requester is not MinimalActorRef)
+        {
+            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(_requesters, info.Requester, out var watched);
+            if (!watched) Context.Watch(info.Requester);
+            count++;
+        }
+    }
+
+    private void Release(IActorRef requester)
+    {
+        ref var count = ref CollectionsMarshal.GetValueRefOrNullRef(_requesters, requester);
+        if (Unsafe.IsNullRef(ref count) || --count > 0) return;
+        _requesters.Remove(requester);
+        Context.Unwatch(requester);
     }
 
     private void Reject(string requestId, string reason)
@@ -133,6 +160,8 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor
         _runtime.StopReason = $"the aggregator restarted after {reason.GetType().Name}: {reason.Message}";
         base.PreRestart(reason, message);
     }
+
+    private readonly record struct InFlight(IActorRef Coordinator, IActorRef Requester);
 
     internal sealed class Producer(AggregationDefinition<TKey, TResult> definition, AggregationSettings? settings) : IIndirectActorProducer
     {

@@ -9,7 +9,8 @@ namespace Actors.Aggregation;
 /// <list type="number">
 /// <item>arms one timer for the request's absolute deadline (arrival + timeout; progress never extends it): it ends the
 /// request's scope at the deadline and tells the coordinator, which replies,</item>
-/// <item>watches the requester (a dead requester is a disconnected client: the request is cancelled),</item>
+/// <item>hears from the aggregator, which watches each requester once, when its requester died (a disconnected client:
+/// the request is cancelled, nobody is answered),</item>
 /// <item>starts one fetcher child per declared fetcher: all at once, or at most <c>MaxConcurrency</c> at a time in declared order,</item>
 /// <item>replies exactly once, as soon as its <see cref="CompletionPolicy"/> knows the outcome: the parts, the first failure,
 /// the deadline or a cancellation,</item>
@@ -85,10 +86,6 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         // 20-24 ms) and its first use on a new system stalls every scheduling thread; disposed on decision and in PostStop.
         _deadline = new Timer(static state => ((Coordinator<TKey, TResult>)state!).OnDeadlineTimer(), this, remaining, Timeout.InfiniteTimeSpan);
 
-        // Ask's temporary ref and DeadLetters are MinimalActorRefs: they cannot be watched
-        // (watching DeadLetters would report it dead at once), and nobody there can die as a client does.
-        if (_request.Requester is not MinimalActorRef) _context.Watch(_request.Requester);
-
         StartFetchers();
     }
 
@@ -128,7 +125,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
                 _request.SetCause(CallerCause);
                 Fail(new AggregationCancelled(AggregationCancelled.ByRequester));
                 break;
-            case Terminated terminated when terminated.ActorRef.Equals(_request.Requester):
+            case RequesterTerminated:
                 if (_replied) return;
                 // Nobody is left to answer: cancel everything, like a server noticing its client went away.
                 _replied = true;
@@ -418,6 +415,14 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
 
 /// <summary>A fetcher's part, sent straight to the coordinator (from the fetch's continuation, or by an ask fetcher).</summary>
 internal sealed record PartCompleted(int Index, object? Value) : IDeadLetterSuppression;
+
+/// <summary>Told to a coordinator by the aggregator when the request's requester terminated.</summary>
+internal sealed class RequesterTerminated : IDeadLetterSuppression
+{
+    public static readonly RequesterTerminated Instance = new();
+
+    private RequesterTerminated() { }
+}
 
 /// <summary>Told to the aggregator by a coordinator as it stops, so the request leaves the in-flight table.</summary>
 internal sealed record RequestEnded(string RequestId) : IDeadLetterSuppression;
