@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 
@@ -12,6 +14,7 @@ internal sealed class AggregatorRuntime<TKey, TResult>
         Settings = settings;
         Log = log;
         Scheduler = scheduler;
+        Faults = FaultInjection.For(definition);
     }
 
     public AggregationDefinition<TKey, TResult> Definition { get; }
@@ -22,6 +25,9 @@ internal sealed class AggregatorRuntime<TKey, TResult>
 
     public IScheduler Scheduler { get; }
     public AggregationCounters Counters { get; } = new();
+
+    /// <summary>Test-only breakage injected into this definition's coordinators; null (always, outside the library's own tests).</summary>
+    public FaultInjection? Faults { get; }
 
     /// <summary>Set by the aggregator before it stops its coordinators on restart, so their replies say why.</summary>
     public volatile string? StopReason;
@@ -40,10 +46,37 @@ internal sealed class AggregationCounters
 
     public void FetcherStarted() => Interlocked.Increment(ref _liveFetchers);
     public void FetcherStopped() => Interlocked.Decrement(ref _liveFetchers);
-    public void LingeringStarted() => Interlocked.Increment(ref _lingering);
-    public void LingeringEnded() => Interlocked.Decrement(ref _lingering);
     public void FetchAbandoned() => Interlocked.Increment(ref _abandoned);
+
+    /// <summary>
+    /// Fetches whose actor stopped while their task still ran, keyed by their run, so a <see cref="LeakReport"/> can name them.
+    /// Only stopped-while-running fetches pass through here (a cancelled cooperative fetch leaves again within moments), never a fetch that finished first.
+    /// </summary>
+    private readonly ConcurrentDictionary<object, LingeringEntry> _lingeringFetches = new(ReferenceEqualityComparer.Instance);
+
+    public void LingeringStarted(object run, string requestId, string fetcher)
+    {
+        _lingeringFetches[run] = new LingeringEntry(requestId, fetcher, Stopwatch.GetTimestamp());
+        Interlocked.Increment(ref _lingering);
+    }
+
+    public void LingeringEnded(object run)
+    {
+        _lingeringFetches.TryRemove(run, out _);
+        Interlocked.Decrement(ref _lingering);
+    }
+
+    /// <summary>A moment's copy of the lingering fetches, oldest token first.</summary>
+    public LingeringEntry[] LingeringSnapshot()
+    {
+        var entries = _lingeringFetches.Values.ToArray();
+        Array.Sort(entries, static (a, b) => a.TokenFiredTimestamp.CompareTo(b.TokenFiredTimestamp));
+        return entries;
+    }
 }
+
+/// <summary>One fetch still running after its actor stopped: whose, and since when (Stopwatch timestamp of its token firing).</summary>
+internal sealed record LingeringEntry(string RequestId, string Fetcher, long TokenFiredTimestamp);
 
 /// <summary>One accepted request, as the aggregator hands it to its coordinator.</summary>
 internal sealed class RequestInfo<TKey>(string requestId, TKey key, IActorRef requester, long arrivalTimestamp, TimeSpan timeout)

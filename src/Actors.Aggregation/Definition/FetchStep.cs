@@ -16,6 +16,14 @@ internal abstract class FetchStep<TKey>
 
     public abstract bool HasDelegate { get; }
 
+    /// <summary>
+    /// Name of the fetcher's child actor: <see cref="Name"/>, escaped into a valid actor path element, so paths, logs and
+    /// <see cref="LeakReport"/>s show which fetcher an actor runs. Read only after the definition validated the name.
+    /// </summary>
+    public string ActorName => _actorName ??= ActorNames.Escape(Name);
+
+    private string? _actorName;
+
     /// <summary>Starts the fetch. May throw synchronously (user code before its first await) or return null.</summary>
     public abstract Task Start(TKey key, CancellationToken cancellationToken);
 
