@@ -27,7 +27,7 @@ public sealed class SoakTally
 public sealed class SoakDriver : UntypedActor, IWithTimers
 {
     /// <summary>The deadline of every kind but <see cref="SoakKind.Deadline"/>: far beyond what they need (milliseconds).</summary>
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan LongestDeadline = TimeSpan.FromSeconds(5);
     private readonly IActorRef _aggregator;
     private readonly int _total;
     private readonly int _outstanding;
@@ -89,7 +89,7 @@ public sealed class SoakDriver : UntypedActor, IWithTimers
         var request = new Aggregate<SoakKey>(key)
         {
             RequestId = id,
-            Timeout = kind == SoakKind.Deadline ? TimeSpan.FromMilliseconds(20 + _random.Next(30)) : Long,
+            Timeout = kind == SoakKind.Deadline ? TimeSpan.FromMilliseconds(20 + _random.Next(30)) : LongestDeadline,
         };
         _pending[id] = kind;
         if (kind == SoakKind.RequesterDies)
