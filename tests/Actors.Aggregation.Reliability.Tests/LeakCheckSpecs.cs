@@ -137,7 +137,7 @@ public sealed class LeakCheckSpecs(ITestOutputHelper output) : ReliabilitySpec(o
                 }
                 catch (OperationCanceledException)
                 {
-                    await Task.Delay(300, CancellationToken.None); // cleans up for a while after its token fired
+                    await Task.Delay(1000, CancellationToken.None); // cleans up for a while after its token fired
                     throw;
                 }
                 return "never";
@@ -148,7 +148,9 @@ public sealed class LeakCheckSpecs(ITestOutputHelper output) : ReliabilitySpec(o
 
         aggregator.Tell(new Aggregate<int>(1) { RequestId = "r-slow" });
         Assert.IsType<DeadlineExceeded>((await ExpectMsgAsync<AggregateFailed>(Generous)).Reason);
-        Assert.Single((await aggregator.Ask<LeakReport>(GetLeakReport.Instance, Generous)).LingeringFetches);
+        // The reply goes out before the fetcher stops: wait until the report shows the fetch lingering.
+        await AwaitAssertAsync(async () =>
+            Assert.Single((await aggregator.Ask<LeakReport>(GetLeakReport.Instance, Generous)).LingeringFetches), Generous, Ms(10));
 
         await AggregationAssert.NoLeaksAsync(aggregator, Generous);
     }
