@@ -31,20 +31,20 @@ public sealed class PropertySpecs : ReliabilitySpec, IDisposable
     public async Task Every_request_must_get_exactly_the_predicted_reply_and_leave_nothing_running()
     {
         var definitions = new Definitions();
-        var runner = new ScenarioRunner(Sys, _deadLetters, _unobserved, definitions.For, quietMargin: Generous);
+        await using var stalls = new StallMonitor();
+        var runner = new ScenarioRunner(Sys, _deadLetters, _unobserved, definitions.For, quietMargin: Generous, stalls);
         var started = Stopwatch.GetTimestamp();
 
         await WarmUpAsync(runner);
-        await using (var stalls = new StallMonitor())
+        try
         {
-            try
-            {
-                await Generators.Scenario.SampleAsync(runner.RunAsync, Output.WriteLine, iter: Iterations, threads: Concurrency, print: s => s.ToString());
-            }
-            finally
-            {
-                Output.WriteLine(stalls.Describe());
-            }
+            await Generators.Scenario.SampleAsync(runner.RunAsync, Output.WriteLine, iter: Iterations, threads: Concurrency, print: s => s.ToString());
+        }
+        finally
+        {
+            Output.WriteLine(stalls.Describe());
+            Output.WriteLine($"scenarios run again after a stall of the whole process: {runner.Voided.Count}");
+            foreach (var voided in runner.Voided) Output.WriteLine(voided);
         }
 
         Output.WriteLine($"{Iterations} scenarios (after warm-up), {runner.Requests} requests in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s; "

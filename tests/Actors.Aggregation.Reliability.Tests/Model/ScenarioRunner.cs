@@ -20,8 +20,17 @@ public sealed class ScenarioRunner(
     DeadLetterLog deadLetters,
     UnobservedTaskExceptions unobserved,
     Func<int, AggregationDefinition<RequestRun, string>> definitionFor,
-    TimeSpan quietMargin)
+    TimeSpan quietMargin,
+    StallMonitor? stalls = null)
 {
+    /// <summary>Attempts per scenario when the process itself froze while it ran (see <see cref="RunAsync"/>).</summary>
+    private const int Attempts = 3;
+
+    private readonly ConcurrentQueue<string> _voided = new();
+
+    /// <summary>Scenarios whose failing run was voided and run again because the whole process stalled meanwhile.</summary>
+    public IReadOnlyCollection<string> Voided => _voided;
+
     /// <summary>Read once: reading settings from a system re-merges its whole configuration, too slow to do per aggregator.</summary>
     private readonly AggregationSettings _settings = AggregationSettings.Create(system);
 
@@ -33,14 +42,42 @@ public sealed class ScenarioRunner(
 
     public int Requests => _outcomes.Values.Sum();
 
-    public void ResetOutcomes() => _outcomes.Clear();
+    public void ResetOutcomes()
+    {
+        _outcomes.Clear();
+        _voided.Clear();
+    }
 
     private int _formerWatcherNotifications;
 
     /// <summary>Dead letters tolerated as Akka's own (see <see cref="DeadLetterLog.IsAkkaFormerWatcherNotification"/>).</summary>
     public int FormerWatcherNotifications => Volatile.Read(ref _formerWatcherNotifications);
 
+    /// <summary>
+    /// Runs the scenario and checks it. The model's timing assumes the process gets to run: events of a request are
+    /// <see cref="Scenario.Gap"/> apart, and a freeze of the whole process (measured by <paramref name="stalls"/>: a 10 ms
+    /// timer waking up late) longer than half of that can reorder them. A failing run during which such a freeze happened is
+    /// therefore void, and the scenario runs again, at most <see cref="Attempts"/> times in all; a real bug fails every time.
+    /// </summary>
     public async Task RunAsync(Scenario scenario)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                await RunOnceAsync(scenario);
+                return;
+            }
+            catch (Exception e) when (attempt < Attempts
+                && stalls?.StalledBetween(started, System.Diagnostics.Stopwatch.GetTimestamp(), Scenario.Gap / 2) is { } stall)
+            {
+                _voided.Enqueue($"voided after a {stall.TotalMilliseconds:0} ms stall of the whole process: {e.Message.Split('\n')[0]}");
+            }
+        }
+    }
+
+    private async Task RunOnceAsync(Scenario scenario)
     {
         var id = $"s{Interlocked.Increment(ref _scenarios)}";
         var aggregators = new Dictionary<int, IActorRef>();
