@@ -67,9 +67,13 @@ public sealed class PropertySpecs : ReliabilitySpec, IDisposable
         Output.WriteLine(failure.Message);
         Output.WriteLine(failure.InnerException?.Message);
         var leak = Assert.IsType<AggregationLeakException>(failure.InnerException);
-        var request = Assert.Single(leak.Report.InFlight);
-        Assert.Single(request.LiveFetchers);
-        Assert.Contains($"request '{request.RequestId}' (live fetchers: {request.LiveFetchers[0]})", leak.Message, StringComparison.Ordinal);
+        // Shrinking usually ends at one request; whatever it ends at, each request left one fetcher alive, and the message names it.
+        Assert.NotEmpty(leak.Report.InFlight);
+        foreach (var request in leak.Report.InFlight)
+        {
+            Assert.Single(request.LiveFetchers);
+            Assert.Contains($"request '{request.RequestId}' (live fetchers: {request.LiveFetchers[0]})", leak.Message, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>
