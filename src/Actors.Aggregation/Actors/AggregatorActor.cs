@@ -77,6 +77,9 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor
                 Sender.Tell(new AggregatorStats(_inFlight.Count, _runtime.Counters.LiveFetchers, _runtime.Counters.Lingering,
                     _runtime.Counters.Abandoned, _accepted, _rejected));
                 break;
+            case GetLeakReport:
+                Sender.Tell(LeakReporting.Build(_inFlight.Select(r => (r.Key, r.Value.Coordinator)).ToArray(), _runtime), Self);
+                break;
             case IAggregateRequest wrongKey:
                 Reject(wrongKey.RequestId ?? NextRequestId(),
                     $"the key is a {wrongKey.KeyType.Name}, but this aggregator's key is a {typeof(TKey).Name}");

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
@@ -39,6 +40,9 @@ internal sealed class AggregatorRuntime<TKey, TResult>(
     : AggregatorRuntime(settings, log, system, definition.Policy is CompletionPolicy.FailFastPolicy, definition.MaxConcurrency is not null)
 {
     public AggregationDefinition<TKey, TResult> Definition { get; } = definition;
+
+    /// <summary>Test-only breakage injected into this definition's coordinators; null (always, outside the library's own tests).</summary>
+    public FaultInjection? Faults { get; } = FaultInjection.For(definition);
 }
 
 /// <summary>Gauges and counters written from actors and task continuations alike, hence Interlocked.</summary>
@@ -54,10 +58,36 @@ internal sealed class AggregationCounters
 
     public void FetcherStarted() => Interlocked.Increment(ref _liveFetchers);
     public void FetcherStopped() => Interlocked.Decrement(ref _liveFetchers);
-    public void LingeringStarted() => Interlocked.Increment(ref _lingering);
-    public void LingeringEnded() => Interlocked.Decrement(ref _lingering);
+    /// <summary>
+    /// Fetches whose actor stopped while their task still ran, keyed by their run, so a <see cref="LeakReport"/> can name them.
+    /// Only stopped-while-running fetches pass through here (a cancelled cooperative fetch leaves again within moments), never a fetch that finished first.
+    /// </summary>
+    private readonly ConcurrentDictionary<object, LingeringEntry> _lingeringFetches = new(ReferenceEqualityComparer.Instance);
+
+    public void LingeringStarted(object run, string requestId, string fetcher)
+    {
+        _lingeringFetches[run] = new LingeringEntry(requestId, fetcher, Stopwatch.GetTimestamp());
+        Interlocked.Increment(ref _lingering);
+    }
+
+    public void LingeringEnded(object run)
+    {
+        _lingeringFetches.TryRemove(run, out _);
+        Interlocked.Decrement(ref _lingering);
+    }
+
+    /// <summary>A moment's copy of the lingering fetches, oldest token first.</summary>
+    public LingeringEntry[] LingeringSnapshot()
+    {
+        var entries = _lingeringFetches.Values.ToArray();
+        Array.Sort(entries, static (a, b) => a.TokenFiredTimestamp.CompareTo(b.TokenFiredTimestamp));
+        return entries;
+    }
     public void FetchAbandoned() => Interlocked.Increment(ref _abandoned);
 }
+
+/// <summary>One fetch still running after its actor stopped: whose, and since when (Stopwatch timestamp of its token firing).</summary>
+internal sealed record LingeringEntry(string RequestId, string Fetcher, long TokenFiredTimestamp);
 
 /// <summary>
 /// One accepted request, shared by its coordinator and fetchers. It owns the request's scope (errgroup's ctx): one token

@@ -99,7 +99,8 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
             _state[index] = Running;
             _running++;
             _alive++;
-            var child = _context.ActorOf(steps[index].CreateFetcher(new FetcherInfo<TKey>(steps[index], _request, _self, _runtime)));
+            // Named after the fetcher, so paths, logs and leak reports say which fetcher an actor runs.
+            var child = _context.ActorOf(steps[index].CreateFetcher(new FetcherInfo<TKey>(steps[index], _request, _self, _runtime)), steps[index].ActorName);
             if (_children is not null) _children[index] = child;
         }
     }
@@ -343,6 +344,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
     {
         if (_finishing) return;
         _finishing = true;
+        if (_runtime.Faults is { } faults && faults.LeaksAFetcher(_context, _request.RequestId, _definition.Steps)) return; // test-only breakage
         if (_children is not null && _stoppingChildren > 0)
             for (var i = 0; i < _children.Length; i++)
                 StopChild(i);

@@ -134,7 +134,7 @@ internal sealed class Fetcher<TKey> : UntypedActor
             }
 
             if (Interlocked.CompareExchange(ref _state, FinishedAfterStop, Stopped) != Stopped) return;
-            info.Runtime.Counters.LingeringEnded();
+            info.Runtime.Counters.LingeringEnded(this);
             var late = Stopwatch.GetElapsedTime(Interlocked.Read(ref _tokenFired));
             if (Volatile.Read(ref _abandoned) == 1)
                 log.Warning("Abandoned fetch {Fetcher} of {RequestId} finished {LateMs} ms after its token fired; its {Outcome} was discarded",
@@ -159,8 +159,15 @@ internal sealed class Fetcher<TKey> : UntypedActor
         public bool Stop()
         {
             Interlocked.Exchange(ref _tokenFired, Stopwatch.GetTimestamp());
-            if (Interlocked.CompareExchange(ref _state, Stopped, Running) != Running) return false;
-            info.Runtime.Counters.LingeringStarted();
+            if (Volatile.Read(ref _state) != Running) return false;
+            // Registered before the state moves to Stopped: from then on the fetch may finish on another thread at once,
+            // and its LingeringEnded must find the entry, or the leak report keeps a stale one.
+            info.Runtime.Counters.LingeringStarted(this, info.Request.RequestId, step.Name);
+            if (Interlocked.CompareExchange(ref _state, Stopped, Running) != Running)
+            {
+                info.Runtime.Counters.LingeringEnded(this);
+                return false;
+            }
             info.Runtime.Scheduler.Advanced.ScheduleOnce(info.Runtime.Settings.AbandonedFetchGrace, CheckAbandoned);
             return true;
         }

@@ -23,6 +23,14 @@ internal abstract class FetchStep<TKey>
     /// <summary>The child actor that runs this step for one request.</summary>
     public abstract Props CreateFetcher(FetcherInfo<TKey> info);
 
+    /// <summary>
+    /// Name of the fetcher's child actor: <see cref="Name"/>, escaped into a valid actor path element, so paths, logs and
+    /// <see cref="LeakReport"/>s show which fetcher an actor runs. Read only after the definition validated the name.
+    /// </summary>
+    public string ActorName => _actorName ??= ActorNames.Escape(Name);
+
+    private string? _actorName;
+
     /// <summary>The same step at another position (used when builders are combined).</summary>
     public abstract FetchStep<TKey> At(int index);
 }
