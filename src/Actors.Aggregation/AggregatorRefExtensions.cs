@@ -41,11 +41,13 @@ public static class AggregatorRefExtensions
             var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await using (cancellationToken.Register(() =>
                          {
-                             aggregator.Tell(new CancelAggregate(requestId), ActorRefs.NoSender);
                              cancelled.TrySetResult();
+                             aggregator.Tell(new CancelAggregate(requestId), ActorRefs.NoSender);
                          }))
             {
-                if (await Task.WhenAny(ask, cancelled.Task).ConfigureAwait(false) != ask)
+                await Task.WhenAny(ask, cancelled.Task).ConfigureAwait(false);
+                // Decided by the token, not by which task won: the aggregator's confirmation can beat the signal.
+                if (cancelled.Task.IsCompleted)
                 {
                     await Task.WhenAny(ask, Task.Delay(CancelConfirmation, CancellationToken.None)).ConfigureAwait(false);
                     if (ask.IsCompletedSuccessfully && ask.Result is AggregateSucceeded<TResult> raced) return raced.Result;
