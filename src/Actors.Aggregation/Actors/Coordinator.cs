@@ -181,6 +181,20 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
     /// <summary>On the timer's thread: touches only fields fixed at construction. Cancels the fetches at the deadline itself.</summary>
     private void OnDeadlineTimer()
     {
+        // A .NET timer may fire a little early; the deadline is never reported before it has passed.
+        var remaining = _request.Remaining;
+        if (remaining > TimeSpan.Zero && Volatile.Read(ref _deadline) is { } timer)
+        {
+            try
+            {
+                timer.Change(remaining + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The request was decided meanwhile.
+            }
+            return;
+        }
         _request.End(DeadlineCause, _runtime.Log);
         _self.Tell(DeadlineTick.Instance, ActorRefs.NoSender);
     }

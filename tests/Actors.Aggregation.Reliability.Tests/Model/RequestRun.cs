@@ -24,6 +24,11 @@ public sealed class RequestRun(RequestCase @case, string requestId)
     public bool RequesterStopped { get; set; }
 
     public int Started => Volatile.Read(ref _started);
+
+    /// <summary>Fetches that ignore their token and were started (one declared after a fetcher that fails at once may never start).</summary>
+    public int IgnorersStarted => Volatile.Read(ref _ignorersStarted);
+
+    private int _ignorersStarted;
     public int TokensFired => Volatile.Read(ref _tokensFired);
     public int Running => Volatile.Read(ref _running);
     public IReadOnlyList<object> Replies => _replies.ToArray();
@@ -40,6 +45,7 @@ public sealed class RequestRun(RequestCase @case, string requestId)
     {
         var fetcher = Case.Fetchers[index];
         Interlocked.Increment(ref _started);
+        if (fetcher.Behaviour == Behaviour.HangsIgnoringToken) Interlocked.Increment(ref _ignorersStarted);
         token.Register(() => Interlocked.Increment(ref _tokensFired));
         return fetcher.Behaviour switch
         {

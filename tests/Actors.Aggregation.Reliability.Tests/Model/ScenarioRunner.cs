@@ -190,7 +190,7 @@ public sealed class ScenarioRunner(
     private static async Task CheckAggregatorAsync(IActorRef aggregator, List<RequestRun> runs, List<string> violations)
     {
         var stats = await aggregator.Ask<AggregatorStats>(GetAggregatorStats.Instance, TimeSpan.FromSeconds(10));
-        var ignorers = runs.Sum(r => r.Case.Fetchers.Count(f => f.Behaviour == Behaviour.HangsIgnoringToken));
+        var ignorers = runs.Sum(r => r.IgnorersStarted);
         var expected = new AggregatorStats(0, 0, 0, ignorers, runs.Count, 0);
         if (stats != expected) violations.Add($"{aggregator.Path.Name}: stats {stats}, expected {expected}");
         // The actor tree itself, not the library's counters: no coordinator or fetcher actor is left.
