@@ -44,12 +44,19 @@ public sealed class AggregationSettings
     public static Config DefaultConfig() => ReferenceConfig.Value;
 
     /// <summary>Reads the settings of <paramref name="system"/>, with the reference configuration as fallback.</summary>
+    /// <remarks>Read once per actor system and cached: injecting the fallback rebuilds the system's whole configuration, and
+    /// an aggregator without explicit settings calls this on every start and restart.</remarks>
     public static AggregationSettings Create(ActorSystem system)
     {
         ArgumentNullException.ThrowIfNull(system);
-        system.Settings.InjectTopLevelFallback(DefaultConfig());
-        return Create(system.Settings.Config.GetConfig(ConfigPath));
+        return BySystem.GetValue(system, static s =>
+        {
+            s.Settings.InjectTopLevelFallback(DefaultConfig());
+            return Create(s.Settings.Config.GetConfig(ConfigPath));
+        });
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ActorSystem, AggregationSettings> BySystem = new();
 
     /// <summary>Reads settings from an <c>actors.aggregation</c> section; missing keys take the reference defaults.</summary>
     /// <exception cref="ArgumentException">A value is out of range or malformed; the message names the setting.</exception>

@@ -154,8 +154,17 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor
     private string NextRequestId() => $"{_idPrefix}-{++_sequence}";
 
     /// <summary>A coordinator that throws is a bug in this library, not in user code: stop it (its PostStop still replies) and log it.</summary>
-    protected override SupervisorStrategy SupervisorStrategy() =>
-        new OneForOneStrategy(0, 0, _ => Directive.Stop, loggingEnabled: true);
+    protected override SupervisorStrategy SupervisorStrategy() => new CoordinatorStrategy(_runtime);
+
+    private sealed class CoordinatorStrategy(AggregatorRuntime runtime) : OneForOneStrategy(0, 0, _ => Directive.Stop, loggingEnabled: true)
+    {
+        public override void ProcessFailure(IActorContext context, bool restart, IActorRef child, Exception cause,
+            Akka.Actor.Internal.ChildRestartStats stats, IReadOnlyCollection<Akka.Actor.Internal.ChildRestartStats> children)
+        {
+            runtime.Crashes[child] = cause;
+            base.ProcessFailure(context, restart, child, cause, stats, children);
+        }
+    }
 
     protected override void PreRestart(Exception reason, object message)
     {

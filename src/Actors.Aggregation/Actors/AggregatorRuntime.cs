@@ -25,6 +25,10 @@ internal class AggregatorRuntime(AggregationSettings settings, ILoggingAdapter l
     public IScheduler Scheduler { get; } = system.Scheduler;
     public AggregationCounters Counters { get; } = new();
 
+    /// <summary>Coordinators that failed (a bug, never user code), recorded by the aggregator's strategy before it stops
+    /// them, so the reply sent from their PostStop says so.</summary>
+    public ConcurrentDictionary<IActorRef, Exception> Crashes { get; } = new();
+
     /// <summary>Set by the aggregator before it stops its coordinators on restart, so their replies say why.</summary>
     public volatile string? StopReason;
 

@@ -380,7 +380,9 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         if (!_replied)
         {
             // Stopped from outside before finishing: the aggregator restarted or stopped, or the system is shutting down.
-            var cause = _runtime.StopCause();
+            var cause = _runtime.Crashes.TryRemove(_self, out var crash)
+                ? new CancellationCause(CancellationCauseKind.AggregatorStopped, $"the request's coordinator failed ({crash.GetType().Name}: {crash.Message})")
+                : _runtime.StopCause();
             _request.SetCause(cause);
             ReplyFailure(new AggregationCancelled(cause.Description));
         }
