@@ -60,18 +60,17 @@ public static class Experiments
                     TotalRequests = requests,
                     Expected = reply => reply is AggregateSucceeded<string>,
                 }, TimeSpan.FromMinutes(5));
-                var watch = Stopwatch.StartNew();
-                while (gate.Started < requests * fanOut)
-                {
-                    if (run.IsCompleted) await run; // surfaces a failure
-                    if (watch.Elapsed > TimeSpan.FromMinutes(2))
-                        throw new TimeoutException($"{kind}: only {gate.Started} of {requests * fanOut} fetches started");
-                    await Task.Delay(20);
-                }
+                var allStarted = gate.WhenStarted(requests * fanOut);
+                var first = await Task.WhenAny(allStarted, run, Task.Delay(TimeSpan.FromMinutes(2)));
+                if (first == run) await run; // surfaces a failure
+                else if (first != allStarted)
+                    throw new TimeoutException($"{kind}: only {gate.Started} of {requests * fanOut} fetches started");
                 long heap = 0;
                 if (settle)
                 {
-                    await Task.Delay(200); // the last continuations and mailbox runs finish
+                    // Measurement quiescence, not synchronisation: every fetch has started and is parked; give the last
+                    // continuations and mailbox runs a moment to return before the heap is read.
+                    await Task.Delay(200);
                     heap = BenchSystem.LiveHeapBytes();
                 }
                 gate.Open();
@@ -104,11 +103,13 @@ public static class Experiments
                 TotalRequests = warmup + requests,
                 Expected = reply => reply is AggregateFailed { Reason: FetcherFailed f } && f.Fetcher == failing,
             });
-            var watch = Stopwatch.StartNew();
-            while (!probe.AllCancelled)
+            try
             {
-                if (watch.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"{kind}: some siblings' tokens never fired");
-                await Task.Delay(10);
+                await probe.WhenAllCancelled.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"{kind}: some siblings' tokens never fired");
             }
             return new LatencyReport(probe.MicrosecondsToLastSibling(warmup, warmup + requests), report);
         }

@@ -91,20 +91,34 @@ public sealed class Workload
 public sealed class Gate
 {
     private volatile TaskCompletionSource<string> _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile Awaited? _awaited;
     private int _started;
 
     public int Started => Volatile.Read(ref _started);
 
     public Task<string> Wait(int key, CancellationToken ct)
     {
-        Interlocked.Increment(ref _started);
+        var started = Interlocked.Increment(ref _started);
+        if (_awaited is { } awaited && started >= awaited.Target) awaited.Reached.TrySetResult();
         return _open.Task.WaitAsync(ct);
+    }
+
+    /// <summary>Completes once <paramref name="count"/> fetches have started (since the last <see cref="Rearm"/>).</summary>
+    public Task WhenStarted(int count)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _awaited = new Awaited(count, reached);
+        if (Started >= count) reached.TrySetResult(); // fetches that started before the wait was registered
+        return reached.Task;
     }
 
     public void Open() => _open.TrySetResult("slow");
 
+    private sealed record Awaited(int Target, TaskCompletionSource Reached);
+
     public void Rearm()
     {
+        _awaited = null;
         _open = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _started, 0);
     }
@@ -119,6 +133,7 @@ public sealed class SiblingProbe
     private readonly long[] _failedAt;
     private readonly long[] _lastCancelledAt;
     private readonly int[] _siblingsLeft;
+    private readonly TaskCompletionSource _allCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _requestsLeft;
 
     public SiblingProbe(int requests, int siblings)
@@ -132,8 +147,8 @@ public sealed class SiblingProbe
 
     public static readonly InvalidOperationException Failure = new("the failing fetcher failed, as scripted");
 
-    /// <summary>True once every sibling of every request has seen its token fire.</summary>
-    public bool AllCancelled => Volatile.Read(ref _requestsLeft) == 0;
+    /// <summary>Completes once every sibling of every request has seen its token fire.</summary>
+    public Task WhenAllCancelled => _allCancelled.Task;
 
     public async Task<string> Failing(int key, CancellationToken ct)
     {
@@ -151,7 +166,7 @@ public sealed class SiblingProbe
             long seen;
             do seen = Volatile.Read(ref _lastCancelledAt[key]);
             while (now > seen && Interlocked.CompareExchange(ref _lastCancelledAt[key], now, seen) != seen);
-            if (Interlocked.Decrement(ref _siblingsLeft[key]) == 0) Interlocked.Decrement(ref _requestsLeft);
+            if (Interlocked.Decrement(ref _siblingsLeft[key]) == 0 && Interlocked.Decrement(ref _requestsLeft) == 0) _allCancelled.TrySetResult();
             hang.TrySetCanceled(ct);
         });
         return hang.Task;
