@@ -31,8 +31,6 @@ internal abstract class FetchStep<TKey>
 
     private string? _actorName;
 
-    /// <summary>The same step at another position (used when builders are combined).</summary>
-    public abstract FetchStep<TKey> At(int index);
 }
 
 /// <summary>A step run as a task by a <see cref="Fetcher{TKey}"/>: a delegate, optionally retried within the deadline.</summary>
@@ -67,7 +65,6 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
         _retry?.Validate(Name);
     }
 
-    public override FetchStep<TKey> At(int index) => new DelegateFetchStep<TKey, TPart>(Name, index, _fetch, _fetchWithContext, _retry);
 
     public override Task Start(FetcherInfo<TKey> info, CancellationToken cancellationToken) =>
         _retry is null ? Attempt(info, cancellationToken, 1) : Retrying(info, cancellationToken, _retry);
@@ -145,7 +142,6 @@ internal sealed class AskFetchStep<TKey, TReply, TPart> : FetchStep<TKey>
 
     public override Props CreateFetcher(FetcherInfo<TKey> info) => AskFetcher<TKey, TReply, TPart>.Props(this, info);
 
-    public override FetchStep<TKey> At(int index) => new AskFetchStep<TKey, TReply, TPart>(Name, index, Target, Path, Message, Map);
 }
 
 /// <summary>Carries the attempt count of a retried fetch's final failure through supervision.</summary>
