@@ -30,7 +30,6 @@ internal abstract class FetchStep<TKey>
     public string ActorName => _actorName ??= ActorNames.Escape(Name);
 
     private string? _actorName;
-
 }
 
 /// <summary>A step run as a task by a <see cref="Fetcher{TKey}"/>: a delegate, optionally retried within the deadline.</summary>
