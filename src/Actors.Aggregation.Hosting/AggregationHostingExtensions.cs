@@ -37,80 +37,42 @@ namespace Actors.Aggregation.Hosting;
 /// </remarks>
 public static class AggregationHostingExtensions
 {
-    /// <summary>Registers an aggregator whose result is the parts' text joined with <c>" | "</c>, with options given as values.</summary>
+    /// <summary>Registers an aggregator, with options given as values.</summary>
     /// <typeparam name="TActorKey">The registry key, e.g. <c>DashboardAggregator</c>.</typeparam>
     /// <typeparam name="TKey">The request key.</typeparam>
     /// <param name="builder">The Akka.Hosting builder.</param>
-    /// <param name="definition">The aggregation to run.</param>
+    /// <param name="definition">The aggregation to run, whatever its result type (callers name it in <c>AggregateAsync&lt;TKey, TResult&gt;</c>).</param>
     /// <param name="timeout">See <see cref="AggregatorOptions.Timeout"/>; null keeps the layers below.</param>
     /// <param name="maxInFlight">See <see cref="AggregatorOptions.MaxInFlight"/>; null keeps the layers below.</param>
     /// <param name="abandonedFetchGrace">See <see cref="AggregatorOptions.AbandonedFetchGrace"/>; null keeps the layers below.</param>
     /// <returns>The same builder.</returns>
     /// <exception cref="AggregationConfigurationException">A value is out of range.</exception>
     public static AkkaConfigurationBuilder WithAggregator<TActorKey, TKey>(this AkkaConfigurationBuilder builder,
-        AggregationDefinition<TKey, string> definition, TimeSpan? timeout = null, int? maxInFlight = null, TimeSpan? abandonedFetchGrace = null) =>
-        Register<TActorKey, TKey, string>(builder, definition,
+        AggregationDefinition<TKey> definition, TimeSpan? timeout = null, int? maxInFlight = null, TimeSpan? abandonedFetchGrace = null) =>
+        Register<TActorKey, TKey>(builder, definition,
             new AggregatorOptions { Timeout = timeout, MaxInFlight = maxInFlight, AbandonedFetchGrace = abandonedFetchGrace });
 
-    /// <summary>Registers an aggregator whose result is the parts' text joined with <c>" | "</c>, with an options object.</summary>
-    /// <inheritdoc cref="WithAggregator{TActorKey, TKey}(AkkaConfigurationBuilder, AggregationDefinition{TKey, string}, TimeSpan?, int?, TimeSpan?)" path="/typeparam"/>
+    /// <summary>Registers an aggregator, with an options object.</summary>
+    /// <inheritdoc cref="WithAggregator{TActorKey, TKey}(AkkaConfigurationBuilder, AggregationDefinition{TKey}, TimeSpan?, int?, TimeSpan?)" path="/typeparam"/>
     /// <param name="builder">The Akka.Hosting builder.</param>
-    /// <param name="definition">The aggregation to run.</param>
+    /// <param name="definition">The aggregation to run, whatever its result type.</param>
     /// <param name="options">Options given in code; they win over configuration. Null values keep the layers below.</param>
     /// <returns>The same builder.</returns>
     /// <exception cref="AggregationConfigurationException">A value is out of range.</exception>
     public static AkkaConfigurationBuilder WithAggregator<TActorKey, TKey>(this AkkaConfigurationBuilder builder,
-        AggregationDefinition<TKey, string> definition, AggregatorOptions options) =>
-        Register<TActorKey, TKey, string>(builder, definition, options);
+        AggregationDefinition<TKey> definition, AggregatorOptions options) =>
+        Register<TActorKey, TKey>(builder, definition, options);
 
-    /// <summary>Registers an aggregator whose result is the parts' text joined with <c>" | "</c>, with options set by a delegate.</summary>
-    /// <inheritdoc cref="WithAggregator{TActorKey, TKey}(AkkaConfigurationBuilder, AggregationDefinition{TKey, string}, TimeSpan?, int?, TimeSpan?)" path="/typeparam"/>
+    /// <summary>Registers an aggregator, with options set by a delegate.</summary>
+    /// <inheritdoc cref="WithAggregator{TActorKey, TKey}(AkkaConfigurationBuilder, AggregationDefinition{TKey}, TimeSpan?, int?, TimeSpan?)" path="/typeparam"/>
     /// <param name="builder">The Akka.Hosting builder.</param>
-    /// <param name="definition">The aggregation to run.</param>
+    /// <param name="definition">The aggregation to run, whatever its result type.</param>
     /// <param name="configure">Sets options in code; they win over configuration.</param>
     /// <returns>The same builder.</returns>
     /// <exception cref="AggregationConfigurationException">A value is out of range.</exception>
     public static AkkaConfigurationBuilder WithAggregator<TActorKey, TKey>(this AkkaConfigurationBuilder builder,
-        AggregationDefinition<TKey, string> definition, Action<AggregatorOptions> configure) =>
-        Register<TActorKey, TKey, string>(builder, definition, Configure(configure));
-
-    /// <summary>Registers an aggregator with a custom <c>Combine</c>, with options given as values.</summary>
-    /// <typeparam name="TActorKey">The registry key, e.g. <c>DashboardAggregator</c>.</typeparam>
-    /// <typeparam name="TKey">The request key.</typeparam>
-    /// <typeparam name="TResult">The combined result; callers use it in <c>AggregateAsync&lt;TKey, TResult&gt;</c>.</typeparam>
-    /// <param name="builder">The Akka.Hosting builder.</param>
-    /// <param name="definition">The aggregation to run.</param>
-    /// <param name="timeout">See <see cref="AggregatorOptions.Timeout"/>; null keeps the layers below.</param>
-    /// <param name="maxInFlight">See <see cref="AggregatorOptions.MaxInFlight"/>; null keeps the layers below.</param>
-    /// <param name="abandonedFetchGrace">See <see cref="AggregatorOptions.AbandonedFetchGrace"/>; null keeps the layers below.</param>
-    /// <returns>The same builder.</returns>
-    /// <exception cref="AggregationConfigurationException">A value is out of range.</exception>
-    public static AkkaConfigurationBuilder WithAggregator<TActorKey, TKey, TResult>(this AkkaConfigurationBuilder builder,
-        AggregationDefinition<TKey, TResult> definition, TimeSpan? timeout = null, int? maxInFlight = null, TimeSpan? abandonedFetchGrace = null) =>
-        Register<TActorKey, TKey, TResult>(builder, definition,
-            new AggregatorOptions { Timeout = timeout, MaxInFlight = maxInFlight, AbandonedFetchGrace = abandonedFetchGrace });
-
-    /// <summary>Registers an aggregator with a custom <c>Combine</c>, with an options object.</summary>
-    /// <inheritdoc cref="WithAggregator{TActorKey, TKey, TResult}(AkkaConfigurationBuilder, AggregationDefinition{TKey, TResult}, TimeSpan?, int?, TimeSpan?)" path="/typeparam"/>
-    /// <param name="builder">The Akka.Hosting builder.</param>
-    /// <param name="definition">The aggregation to run.</param>
-    /// <param name="options">Options given in code; they win over configuration. Null values keep the layers below.</param>
-    /// <returns>The same builder.</returns>
-    /// <exception cref="AggregationConfigurationException">A value is out of range.</exception>
-    public static AkkaConfigurationBuilder WithAggregator<TActorKey, TKey, TResult>(this AkkaConfigurationBuilder builder,
-        AggregationDefinition<TKey, TResult> definition, AggregatorOptions options) =>
-        Register<TActorKey, TKey, TResult>(builder, definition, options);
-
-    /// <summary>Registers an aggregator with a custom <c>Combine</c>, with options set by a delegate.</summary>
-    /// <inheritdoc cref="WithAggregator{TActorKey, TKey, TResult}(AkkaConfigurationBuilder, AggregationDefinition{TKey, TResult}, TimeSpan?, int?, TimeSpan?)" path="/typeparam"/>
-    /// <param name="builder">The Akka.Hosting builder.</param>
-    /// <param name="definition">The aggregation to run.</param>
-    /// <param name="configure">Sets options in code; they win over configuration.</param>
-    /// <returns>The same builder.</returns>
-    /// <exception cref="AggregationConfigurationException">A value is out of range.</exception>
-    public static AkkaConfigurationBuilder WithAggregator<TActorKey, TKey, TResult>(this AkkaConfigurationBuilder builder,
-        AggregationDefinition<TKey, TResult> definition, Action<AggregatorOptions> configure) =>
-        Register<TActorKey, TKey, TResult>(builder, definition, Configure(configure));
+        AggregationDefinition<TKey> definition, Action<AggregatorOptions> configure) =>
+        Register<TActorKey, TKey>(builder, definition, Configure(configure));
 
     private static AggregatorOptions Configure(Action<AggregatorOptions> configure)
     {
@@ -120,8 +82,8 @@ public static class AggregationHostingExtensions
         return options;
     }
 
-    private static AkkaConfigurationBuilder Register<TActorKey, TKey, TResult>(AkkaConfigurationBuilder builder,
-        AggregationDefinition<TKey, TResult> definition, AggregatorOptions options)
+    private static AkkaConfigurationBuilder Register<TActorKey, TKey>(AkkaConfigurationBuilder builder,
+        AggregationDefinition<TKey> definition, AggregatorOptions options)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(definition);

@@ -114,14 +114,15 @@ public sealed partial class AggregatorOptions
         if (ConfigurationSection is not null && string.IsNullOrWhiteSpace(ConfigurationSection))
             throw new AggregationConfigurationException($"{owner}.{nameof(ConfigurationSection)}",
                 $"{owner}.{nameof(ConfigurationSection)} must not be empty; leave it null for the default.");
-        if (Timeout is { } timeout && timeout <= TimeSpan.Zero)
-            throw new AggregationConfigurationException($"{owner}.{nameof(Timeout)}", $"{owner}.{nameof(Timeout)} must be positive, but was {timeout}.");
+        if (Timeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > AggregationSettings.MaxTimeout))
+            throw new AggregationConfigurationException($"{owner}.{nameof(Timeout)}",
+                $"{owner}.{nameof(Timeout)} must be positive and at most {AggregationSettings.MaxTimeout.TotalDays:0} days, but was {timeout}.");
         if (MaxInFlight is { } max && max < 0)
             throw new AggregationConfigurationException($"{owner}.{nameof(MaxInFlight)}",
                 $"{owner}.{nameof(MaxInFlight)} must be 0 (no limit) or positive, but was {max}.");
-        if (AbandonedFetchGrace is { } grace && grace < TimeSpan.Zero)
+        if (AbandonedFetchGrace is { } grace && (grace < TimeSpan.Zero || grace > AggregationSettings.MaxTimeout))
             throw new AggregationConfigurationException($"{owner}.{nameof(AbandonedFetchGrace)}",
-                $"{owner}.{nameof(AbandonedFetchGrace)} must not be negative, but was {grace}.");
+                $"{owner}.{nameof(AbandonedFetchGrace)} must be between 0 and {AggregationSettings.MaxTimeout.TotalDays:0} days, but was {grace}.");
     }
 
     /// <summary>These options with every value that <paramref name="higher"/> sets replaced by it.</summary>
@@ -143,15 +144,16 @@ public sealed partial class AggregatorOptions
     }
 
     /// <summary><paramref name="definition"/> with <see cref="Timeout"/> as its default deadline, when set.</summary>
-    internal AggregationDefinition<TKey, TResult> ApplyTo<TKey, TResult>(AggregationDefinition<TKey, TResult> definition) =>
+    internal AggregationDefinition<TKey> ApplyTo<TKey>(AggregationDefinition<TKey> definition) =>
         Timeout is { } timeout ? definition.WithTimeout(timeout) : definition;
 
     private static TimeSpan? ReadDuration(string path, string? value, bool allowZero)
     {
         if (string.IsNullOrWhiteSpace(value)) return null;
-        if (!TryParseDuration(value, out var duration) || duration < TimeSpan.Zero || (!allowZero && duration == TimeSpan.Zero))
+        if (!TryParseDuration(value, out var duration) || duration < TimeSpan.Zero || (!allowZero && duration == TimeSpan.Zero)
+            || duration > AggregationSettings.MaxTimeout)
             throw new AggregationConfigurationException(path,
-                $"{path} must be a {(allowZero ? "non-negative" : "positive")} duration such as 00:00:01, 1s or 250ms, but was '{value}'.");
+                $"{path} must be a {(allowZero ? "non-negative" : "positive")} duration of at most {AggregationSettings.MaxTimeout.TotalDays:0} days, such as 00:00:01, 1s or 250ms, but was '{value}'.");
         return duration;
     }
 
@@ -169,13 +171,15 @@ public sealed partial class AggregatorOptions
         var match = DurationWithUnit().Match(text.Trim());
         if (match.Success && double.TryParse(match.Groups["n"].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n))
         {
-            duration = match.Groups["unit"].Value switch
+            var milliseconds = n * match.Groups["unit"].Value switch
             {
-                "ms" => TimeSpan.FromMilliseconds(n),
-                "s" => TimeSpan.FromSeconds(n),
-                "m" or "min" => TimeSpan.FromMinutes(n),
-                _ => TimeSpan.FromHours(n),
+                "ms" => 1,
+                "s" => 1_000,
+                "m" or "min" => 60_000,
+                _ => 3_600_000,
             };
+            // Far beyond any valid value: refused, rather than overflowing a TimeSpan.
+            duration = Math.Abs(milliseconds) < TimeSpan.MaxValue.TotalMilliseconds / 2 ? TimeSpan.FromMilliseconds(milliseconds) : TimeSpan.MaxValue;
             return true;
         }
         duration = default;

@@ -13,19 +13,33 @@ public sealed class AggregationSettings
     /// <summary>The HOCON path of the section these settings are read from.</summary>
     public const string ConfigPath = "actors.aggregation";
 
+    /// <summary>
+    /// The longest deadline a request may have: 49 days. A .NET timer, which holds every request's deadline, accepts about
+    /// 49.7 days; a longer timeout anywhere (request, definition, settings) is refused with a clear error rather than
+    /// silently capped.
+    /// </summary>
+    public static TimeSpan MaxTimeout { get; } = TimeSpan.FromDays(49);
+
     /// <summary>Creates settings with explicit values.</summary>
+    /// <param name="defaultTimeout">See <see cref="DefaultTimeout"/>.</param>
+    /// <param name="maxInFlight">See <see cref="MaxInFlight"/>.</param>
+    /// <param name="abandonedFetchGrace">See <see cref="AbandonedFetchGrace"/>.</param>
+    /// <param name="rejectionLogInterval">See <see cref="RejectionLogInterval"/>; null for the default, 10 s.</param>
     /// <exception cref="ArgumentException">A value is out of range; the message names the setting.</exception>
-    public AggregationSettings(TimeSpan defaultTimeout, int maxInFlight, TimeSpan abandonedFetchGrace)
+    public AggregationSettings(TimeSpan defaultTimeout, int maxInFlight, TimeSpan abandonedFetchGrace, TimeSpan? rejectionLogInterval = null)
     {
-        if (defaultTimeout <= TimeSpan.Zero)
-            throw new ArgumentException($"{ConfigPath}.default-timeout must be positive, but was {defaultTimeout}.", nameof(defaultTimeout));
+        ValidateTimeout(defaultTimeout, $"{ConfigPath}.default-timeout", nameof(defaultTimeout));
         if (maxInFlight < 0)
             throw new ArgumentException($"{ConfigPath}.max-in-flight must be 0 (no limit) or positive, but was {maxInFlight}.", nameof(maxInFlight));
-        if (abandonedFetchGrace < TimeSpan.Zero)
-            throw new ArgumentException($"{ConfigPath}.abandoned-fetch-grace must not be negative, but was {abandonedFetchGrace}.", nameof(abandonedFetchGrace));
+        if (abandonedFetchGrace < TimeSpan.Zero || abandonedFetchGrace > MaxTimeout)
+            throw new ArgumentException($"{ConfigPath}.abandoned-fetch-grace must be between 0 and {MaxTimeout.TotalDays:0} days, but was {abandonedFetchGrace}.", nameof(abandonedFetchGrace));
+        var interval = rejectionLogInterval ?? TimeSpan.FromSeconds(10);
+        if (interval <= TimeSpan.Zero || interval > MaxTimeout)
+            throw new ArgumentException($"{ConfigPath}.rejection-log-interval must be positive and at most {MaxTimeout.TotalDays:0} days, but was {interval}.", nameof(rejectionLogInterval));
         DefaultTimeout = defaultTimeout;
         MaxInFlight = maxInFlight;
         AbandonedFetchGrace = abandonedFetchGrace;
+        RejectionLogInterval = interval;
     }
 
     /// <summary>Deadline of a request when neither its definition nor its message sets one (<c>default-timeout</c>, default 5 s).</summary>
@@ -39,6 +53,23 @@ public sealed class AggregationSettings
     /// (<c>abandoned-fetch-grace</c>, default 250 ms). Cooperative I/O such as <c>HttpClient</c> finishes well inside it.
     /// </summary>
     public TimeSpan AbandonedFetchGrace { get; }
+
+    /// <summary>
+    /// How often rejected requests are summed up in the log (<c>rejection-log-interval</c>, default 10 s): the first rejection
+    /// of an interval is logged at Warning with its reason, the others at Debug, and one Warning at the end counts them.
+    /// </summary>
+    public TimeSpan RejectionLogInterval { get; }
+
+    /// <summary>What is wrong with <paramref name="timeout"/> as a deadline ("must be positive, ..."), or null when it is fine.</summary>
+    internal static string? InvalidTimeout(TimeSpan timeout) =>
+        timeout <= TimeSpan.Zero ? $"must be positive, but was {timeout}"
+        : timeout > MaxTimeout ? $"must be at most {MaxTimeout.TotalDays:0} days (a .NET timer holds it), but was {timeout}"
+        : null;
+
+    internal static void ValidateTimeout(TimeSpan timeout, string what, string parameter)
+    {
+        if (InvalidTimeout(timeout) is { } invalid) throw new ArgumentException($"{what} {invalid}.", parameter);
+    }
 
     /// <summary>The library's reference configuration, embedded from <c>hocon/aggregation.conf</c>.</summary>
     public static Config DefaultConfig() => ReferenceConfig.Value;
@@ -66,7 +97,8 @@ public sealed class AggregationSettings
         return new AggregationSettings(
             Read(config, "default-timeout", c => c.GetTimeSpan("default-timeout", null, allowInfinite: false)),
             Read(config, "max-in-flight", c => c.GetInt("max-in-flight")),
-            Read(config, "abandoned-fetch-grace", c => c.GetTimeSpan("abandoned-fetch-grace", null, allowInfinite: false)));
+            Read(config, "abandoned-fetch-grace", c => c.GetTimeSpan("abandoned-fetch-grace", null, allowInfinite: false)),
+            Read(config, "rejection-log-interval", c => c.GetTimeSpan("rejection-log-interval", null, allowInfinite: false)));
     }
 
     private static T Read<T>(Config config, string key, Func<Config, T> read)
@@ -82,13 +114,16 @@ public sealed class AggregationSettings
     }
 
     /// <summary>A copy with another <see cref="DefaultTimeout"/>.</summary>
-    public AggregationSettings WithDefaultTimeout(TimeSpan value) => new(value, MaxInFlight, AbandonedFetchGrace);
+    public AggregationSettings WithDefaultTimeout(TimeSpan value) => new(value, MaxInFlight, AbandonedFetchGrace, RejectionLogInterval);
 
     /// <summary>A copy with another <see cref="MaxInFlight"/>.</summary>
-    public AggregationSettings WithMaxInFlight(int value) => new(DefaultTimeout, value, AbandonedFetchGrace);
+    public AggregationSettings WithMaxInFlight(int value) => new(DefaultTimeout, value, AbandonedFetchGrace, RejectionLogInterval);
 
     /// <summary>A copy with another <see cref="AbandonedFetchGrace"/>.</summary>
-    public AggregationSettings WithAbandonedFetchGrace(TimeSpan value) => new(DefaultTimeout, MaxInFlight, value);
+    public AggregationSettings WithAbandonedFetchGrace(TimeSpan value) => new(DefaultTimeout, MaxInFlight, value, RejectionLogInterval);
+
+    /// <summary>A copy with another <see cref="RejectionLogInterval"/>.</summary>
+    public AggregationSettings WithRejectionLogInterval(TimeSpan value) => new(DefaultTimeout, MaxInFlight, AbandonedFetchGrace, value);
 
     private static readonly Lazy<Config> ReferenceConfig = new(() =>
     {

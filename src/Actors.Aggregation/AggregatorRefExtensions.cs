@@ -8,22 +8,22 @@ public static class AggregatorRefExtensions
     /// <summary>How long an Ask waits beyond the request's own deadline before it concludes the aggregator is not running.</summary>
     private static readonly TimeSpan NoReplyMargin = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a cancelled call waits for the aggregator to confirm that the request was cancelled.</summary>
-    private static readonly TimeSpan CancelConfirmation = TimeSpan.FromSeconds(2);
-
     /// <summary>
     /// Runs one request on <paramref name="aggregator"/> (an Ask) and returns its combined result (under
     /// <see cref="CompletionPolicy.CollectAll"/>, the combination of the parts that succeeded; ask for
-    /// <see cref="AggregateCompleted{TResult}"/> directly to see every part's outcome).
-    /// Cancelling <paramref name="cancellationToken"/> sends <see cref="CancelAggregate"/>, so every fetch's token fires,
-    /// and then throws <see cref="OperationCanceledException"/> (its inner exception carries the aggregator's answer, when it came).
+    /// <see cref="AggregateCompleted{TResult}"/> directly to see every part's outcome). It waits for the aggregation's own
+    /// deadline, never for the host's <c>akka.actor.ask-timeout</c>.
+    /// Cancelling <paramref name="cancellationToken"/> cancels the request (only this call can: it is the request's
+    /// requester), so every fetch's token fires, and throws <see cref="OperationCanceledException"/> at once, without
+    /// waiting for the aggregator to confirm.
     /// </summary>
-    /// <param name="aggregator">An aggregator made with <see cref="AggregatorActor.Props{TKey, TResult}"/>.</param>
+    /// <param name="aggregator">An aggregator made with <see cref="AggregatorActor.Props{TKey}(AggregationDefinition{TKey}, AggregationSettings?)"/>.</param>
     /// <param name="key">The request key.</param>
     /// <param name="timeout">This request's deadline; null uses the definition's. When given, the call also gives up
     /// if no reply comes 5 s after it (the aggregator is not running), with <see cref="AggregationCancelled"/>.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
-    /// <exception cref="AggregationFailedException">The request failed; <see cref="AggregationFailedException.Reason"/> says why.</exception>
+    /// <exception cref="AggregationFailedException">The request failed (or was rejected, or the aggregator is not running);
+    /// <see cref="AggregationFailedException.Reason"/> says why.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
     /// <exception cref="InvalidOperationException">The aggregator produces another result type than <typeparamref name="TResult"/>.</exception>
     public static async Task<TResult> AggregateAsync<TKey, TResult>(
@@ -31,32 +31,42 @@ public static class AggregatorRefExtensions
     {
         ArgumentNullException.ThrowIfNull(aggregator);
         cancellationToken.ThrowIfCancellationRequested();
+        if (IsStoppedLocalActor(aggregator))
+            throw new AggregationFailedException(new AggregationCancelled($"the aggregator {aggregator.Path} is not running"));
+
         var requestId = Guid.NewGuid().ToString("N");
         var request = new Aggregate<TKey>(key) { RequestId = requestId, Timeout = timeout };
-        // The Ask itself is not bound to the token: a cancelled Ask would drop the aggregator's confirming reply into dead letters.
-        var ask = aggregator.Ask<IAggregateReply>(request, timeout is { } t && t > TimeSpan.Zero ? t + NoReplyMargin : null, CancellationToken.None);
+        // Infinite, not null: null would mean the host's ask-timeout, which knows nothing of this aggregation's deadline.
+        // An invalid timeout is sent as it is, for the aggregator to reject with its reason.
+        var askTimeout = timeout is { } t && AggregationSettings.InvalidTimeout(t) is null ? t + NoReplyMargin : Timeout.InfiniteTimeSpan;
+        IActorRef? requester = null;
+        // The Ask itself is not bound to the token: cancelling it would unregister the requester before the aggregator's
+        // confirming reply, a dead letter. The request is cancelled with a message instead, from the requester itself.
+        var ask = aggregator.Ask<IAggregateReply>(replyTo => { requester = replyTo; return request; }, askTimeout, CancellationToken.None);
 
         if (cancellationToken.CanBeCanceled && !ask.IsCompleted)
         {
             var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var cancelSent = false;
             await using (cancellationToken.Register(() =>
                          {
+                             // A reply already in wins; otherwise the request is cancelled now, not after a thread hop.
+                             if (!ask.IsCompleted)
+                             {
+                                 Volatile.Write(ref cancelSent, true);
+                                 aggregator.Tell(new CancelAggregate(requestId), requester);
+                             }
                              cancelled.TrySetResult();
-                             aggregator.Tell(new CancelAggregate(requestId), ActorRefs.NoSender);
                          }))
             {
                 await Task.WhenAny(ask, cancelled.Task).ConfigureAwait(false);
-                // Decided by the token, not by which task won: the aggregator's confirmation can beat the signal.
-                if (cancelled.Task.IsCompleted)
-                {
-                    await Task.WhenAny(ask, Task.Delay(CancelConfirmation, CancellationToken.None)).ConfigureAwait(false);
-                    if (ask.IsCompletedSuccessfully && ask.Result is AggregateSucceeded<TResult> raced) return raced.Result;
-                    if (ask.IsCompletedSuccessfully && ask.Result is AggregateCompleted<TResult> collected) return collected.Result;
-                    var confirmed = ask.IsCompletedSuccessfully && ask.Result is AggregateFailed failed
-                        ? new AggregationFailedException(failed.Reason)
-                        : null;
-                    throw new OperationCanceledException($"Aggregation {requestId} was cancelled by the caller.", confirmed, cancellationToken);
-                }
+            }
+            if (Volatile.Read(ref cancelSent))
+            {
+                // The aggregator's confirmation still comes to the Ask, which then leaves the temporary actors; observe it.
+                _ = ask.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                var confirmed = ask.IsCompletedSuccessfully && ask.Result is AggregateFailed failed ? new AggregationFailedException(failed.Reason) : null;
+                throw new OperationCanceledException($"Aggregation {requestId} was cancelled by the caller.", confirmed, cancellationToken);
             }
         }
 
@@ -68,7 +78,7 @@ public static class AggregatorRefExtensions
         catch (AskTimeoutException)
         {
             throw new AggregationFailedException(new AggregationCancelled(
-                $"no reply from {aggregator.Path} within {timeout!.Value + NoReplyMargin}; is the aggregator running?"));
+                $"no reply from {aggregator.Path} within {askTimeout}; is the aggregator running?"));
         }
         return reply switch
         {
@@ -78,5 +88,17 @@ public static class AggregatorRefExtensions
             _ => throw new InvalidOperationException(
                 $"{aggregator.Path} answered with {reply.GetType().Name}, not AggregateSucceeded<{typeof(TResult).Name}>: check the TResult type argument."),
         };
+    }
+
+    /// <summary>
+    /// A local aggregator known to have stopped gets no request: a message to it would go to dead letters and the call would
+    /// wait for nothing. A cheap read of the local cell; Akka marks it obsolete in favour of DeathWatch, which would cost two
+    /// system messages per call. A ref on another node is never known dead here.
+    /// </summary>
+    private static bool IsStoppedLocalActor(IActorRef actor)
+    {
+#pragma warning disable CS0618
+        return actor is LocalActorRef { IsTerminated: true };
+#pragma warning restore CS0618
     }
 }

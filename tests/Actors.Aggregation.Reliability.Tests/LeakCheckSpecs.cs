@@ -2,6 +2,7 @@ using Actors.Aggregation.Reliability.Tests.Support;
 using Akka.Actor;
 using Xunit;
 using Xunit.Abstractions;
+using Actors.Aggregation.Testing;
 
 namespace Actors.Aggregation.Reliability.Tests;
 
@@ -73,8 +74,8 @@ public sealed class LeakCheckSpecs(ITestOutputHelper output) : ReliabilitySpec(o
             .Fetch("c", (int _, CancellationToken ct) => tokens.HangAsync(ct))
             .Build();
         // TEST-ONLY fault injection: the coordinator "forgets" to stop its last live fetcher ("c") when the request ends.
-        FaultInjection.Inject(definition, new FaultInjection { SkipStoppingAFetcher = id => id == "r-leak" });
-        var aggregator = Sys.ActorOf(AggregatorActor.Props(definition), "broken");
+        var faults = new FaultInjection { SkipStoppingAFetcher = id => id == "r-leak" };
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(definition, null, faults), "broken");
 
         aggregator.Tell(new Aggregate<int>(1) { RequestId = "r-leak" });
         Assert.IsType<FetcherFailed>((await ExpectMsgAsync<AggregateFailed>(Generous)).Reason);

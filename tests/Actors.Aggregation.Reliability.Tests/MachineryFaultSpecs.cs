@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Xunit;
 using Xunit.Abstractions;
+using Actors.Aggregation.Testing;
 
 namespace Actors.Aggregation.Reliability.Tests;
 

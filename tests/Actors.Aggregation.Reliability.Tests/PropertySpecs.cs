@@ -4,6 +4,7 @@ using Actors.Aggregation.Reliability.Tests.Support;
 using CsCheck;
 using Xunit;
 using Xunit.Abstractions;
+using Actors.Aggregation.Testing;
 
 namespace Actors.Aggregation.Reliability.Tests;
 
@@ -58,8 +59,9 @@ public sealed class PropertySpecs : ReliabilitySpec, IDisposable
     public async Task The_property_must_fail_and_name_the_leak_when_a_coordinator_skips_stopping_a_fetcher()
     {
         // TEST-ONLY fault injection: every coordinator "forgets" to stop its last live fetcher when its request ends.
-        var definitions = new Definitions(new FaultInjection { SkipStoppingAFetcher = _ => true });
-        var runner = new ScenarioRunner(Sys, _deadLetters, _unobserved, definitions.For, quietMargin: TimeSpan.FromSeconds(1));
+        var definitions = new Definitions();
+        var runner = new ScenarioRunner(Sys, _deadLetters, _unobserved, definitions.For, quietMargin: TimeSpan.FromSeconds(1),
+            faults: new FaultInjection { SkipStoppingAFetcher = _ => true });
 
         var failure = await Assert.ThrowsAsync<CsCheckException>(() =>
             Generators.Scenario.SampleAsync(runner.RunAsync, iter: 24, threads: 8, print: s => s.ToString()));
@@ -111,7 +113,7 @@ public sealed class PropertySpecs : ReliabilitySpec, IDisposable
     }
 
     /// <summary>One definition per fetcher count, fetchers f0..f(n-1), each running its script from the request's key.</summary>
-    private sealed class Definitions(FaultInjection? faults = null)
+    private sealed class Definitions
     {
         private readonly AggregationDefinition<RequestRun, string>[] _byCount = new AggregationDefinition<RequestRun, string>[9];
 
@@ -127,7 +129,6 @@ public sealed class PropertySpecs : ReliabilitySpec, IDisposable
                     builder = builder.Fetch($"f{index}", (run, ct) => run.Fetch(index, ct));
                 }
                 var definition = builder.Build();
-                if (faults is not null) FaultInjection.Inject(definition, faults);
                 return _byCount[fetchers] = definition;
             }
         }

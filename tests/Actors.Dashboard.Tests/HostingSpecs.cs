@@ -90,7 +90,7 @@ public sealed class HostingSpecs
             .Fetch("orders", (int id, CancellationToken _) => Task.FromResult(id * 10))
             .Combine(parts => new Totals(parts.Get<string>("profile"), parts.Get<int>("orders")))
             .Build();
-        using var host = Host(akka => akka.WithAggregator<TotalsAggregator, int, Totals>(definition, options => options.ActorName = "totals"));
+        using var host = Host(akka => akka.WithAggregator<TotalsAggregator, int>(definition, options => options.ActorName = "totals"));
         await host.StartAsync();
         try
         {

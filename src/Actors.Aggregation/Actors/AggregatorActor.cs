@@ -3,11 +3,12 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Event;
+using Akka.Actor.Internal;
 
 namespace Actors.Aggregation;
 
 /// <summary>
-/// The front door: a long-lived actor that runs an <see cref="AggregationDefinition{TKey, TResult}"/> for every
+/// The front door: a long-lived actor that runs an <see cref="AggregationDefinition{TKey}"/> for every
 /// <see cref="Aggregate{TKey}"/> it receives, each in its own coordinator child. Send it requests from actors (Tell, Ask)
 /// or call <see cref="AggregatorRefExtensions.AggregateAsync{TKey, TResult}"/> from plain code.
 /// </summary>
@@ -16,33 +17,41 @@ public static class AggregatorActor
     /// <summary>Props of an aggregator running <paramref name="definition"/>.</summary>
     /// <param name="definition">The aggregation to run.</param>
     /// <param name="settings">Settings; null reads <c>actors.aggregation</c> from the actor system's configuration.</param>
-    public static Props Props<TKey, TResult>(AggregationDefinition<TKey, TResult> definition, AggregationSettings? settings = null)
+    public static Props Props<TKey>(AggregationDefinition<TKey> definition, AggregationSettings? settings = null) =>
+        Props(definition, settings, faults: null);
+
+    /// <summary>Test-only: an aggregator whose coordinators are broken on purpose by <paramref name="faults"/>.</summary>
+    internal static Props Props<TKey>(AggregationDefinition<TKey> definition, AggregationSettings? settings, FaultInjection? faults)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        return Akka.Actor.Props.CreateBy(new AggregatorActor<TKey, TResult>.Producer(definition, settings));
+        return definition.AggregatorProps(settings, faults);
     }
 }
 
 /// <summary>
-/// Validates and admits requests, starts a coordinator per request, routes <see cref="CancelAggregate"/>, answers stats.
-/// It never runs user code itself, so a fetch or a combine that throws cannot take it down.
+/// Validates and admits requests, starts a coordinator per request, routes its requester's <see cref="CancelAggregate"/>,
+/// answers stats and leak reports. It never runs user code itself, so a fetch or a combine that throws cannot take it down.
 /// </summary>
-internal sealed class AggregatorActor<TKey, TResult> : UntypedActor
+internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
 {
     private readonly AggregatorRuntime<TKey, TResult> _runtime;
+    // Requests not yet decided, by id: their ids are taken and they count against max-in-flight.
     private readonly Dictionary<string, InFlight> _inFlight = new(StringComparer.Ordinal);
+    // Coordinators alive, decided or not, for leak reports; removed when Akka reports the child gone.
+    private readonly Dictionary<IActorRef, RequestScope<TKey>> _live = new(ReferenceEqualityComparer.Instance);
     // Each requester is watched once, however many of its requests are in flight: their count, to unwatch after the last.
     private readonly Dictionary<IActorRef, int> _requesters = new();
-    private readonly string _idPrefix = Guid.NewGuid().ToString("N")[..8];
-    private long _sequence;
     private long _accepted;
     private long _rejected;
+    private RejectionLog _rejections;
 
-    public AggregatorActor(AggregationDefinition<TKey, TResult> definition, AggregationSettings? settings)
+    private AggregatorActor(AggregationDefinition<TKey, TResult> definition, AggregationSettings? settings, FaultInjection? faults)
     {
         _runtime = new AggregatorRuntime<TKey, TResult>(definition, settings ?? AggregationSettings.Create(Context.System),
-            Context.GetLogger(), Context.System);
+            Context.GetLogger(), Context.System, faults);
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void PreStart()
     {
@@ -58,31 +67,32 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor
             case Aggregate<TKey> request:
                 Admit(request);
                 break;
-            case RequestEnded ended:
-                if (_inFlight.Remove(ended.RequestId, out var entry)) Release(entry.Requester);
+            case RequestDecided decided:
+                Release(decided.RequestId, decided.Scope);
+                break;
+            case CancelAggregate cancel:
+                RouteCancel(cancel);
                 break;
             case Terminated terminated:
                 // Only requesters are watched. Their requests have nobody left to answer: cancel them, like a server
                 // noticing its client went away.
                 if (!_requesters.Remove(terminated.ActorRef)) break;
                 foreach (var request in _inFlight.Values)
-                    if (request.Requester.Equals(terminated.ActorRef)) request.Coordinator.Tell(RequesterTerminated.Instance, Self);
-                break;
-            case CancelAggregate cancel:
-                if (cancel.RequestId is not null && _inFlight.TryGetValue(cancel.RequestId, out var inFlight)) inFlight.Coordinator.Forward(cancel);
-                else if (_runtime.Log.IsDebugEnabled)
-                    _runtime.Log.Debug("CancelAggregate for {RequestId} ignored: no such request in flight", cancel.RequestId);
+                    if (request.Scope.Requester.Equals(terminated.ActorRef)) request.Coordinator.Tell(RequesterTerminated.Instance, Self);
                 break;
             case GetAggregatorStats:
                 Sender.Tell(new AggregatorStats(_inFlight.Count, _runtime.Counters.LiveFetchers, _runtime.Counters.Lingering,
                     _runtime.Counters.Abandoned, _accepted, _rejected));
                 break;
             case GetLeakReport:
-                Sender.Tell(LeakReporting.Build(_inFlight.Select(r => (r.Key, r.Value.Coordinator)).ToArray(), _runtime), Self);
+                Sender.Tell(LeakReporting.Build(_live.Select(r => (r.Value.RequestId, r.Key)).ToArray(), _runtime.Definition.Steps, _runtime), Self);
+                break;
+            case RejectionSummaryTick:
+                _rejections.Summarise(_runtime, Timers, Self.Path);
                 break;
             case IAggregateRequest wrongKey:
-                Reject(wrongKey.RequestId ?? NextRequestId(),
-                    $"the key is a {wrongKey.KeyType.Name}, but this aggregator's key is a {typeof(TKey).Name}");
+                Reject(wrongKey.RequestId ?? NewRequestId(),
+                    $"the key is a {wrongKey.KeyType.Name}, but this aggregator's key is a {typeof(TKey).Name}", busy: false);
                 break;
             default:
                 _runtime.Log.Warning("Aggregator received an unknown message of type {MessageType} from {Sender}; ignored",
@@ -95,91 +105,174 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor
     private void Admit(Aggregate<TKey> request)
     {
         var arrival = Stopwatch.GetTimestamp();
-        var requestId = request.RequestId ?? NextRequestId();
+        var requestId = request.RequestId ?? NewRequestId();
+        var settings = _runtime.Settings;
         if (request.Key is null)
         {
-            Reject(requestId, "the key must not be null");
+            Reject(requestId, "the key must not be null", busy: false);
             return;
         }
-        if (request.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+        if (request.Timeout is { } timeout && AggregationSettings.InvalidTimeout(timeout) is { } invalid)
         {
-            Reject(requestId, $"the timeout must be positive, but was {timeout}");
+            Reject(requestId, $"the timeout {invalid}", busy: false);
             return;
         }
         if (string.IsNullOrWhiteSpace(requestId))
         {
-            Reject(requestId, "the request id must not be empty");
+            Reject(requestId, "the request id must not be empty", busy: false);
             return;
         }
         if (_inFlight.ContainsKey(requestId))
         {
-            Reject(requestId, $"a request with id '{requestId}' is already in flight");
+            Reject(requestId, $"a request with id '{requestId}' is already in flight", busy: false);
             return;
         }
-        if (_runtime.Settings.MaxInFlight > 0 && _inFlight.Count >= _runtime.Settings.MaxInFlight)
+        if (settings.MaxInFlight > 0 && _inFlight.Count >= settings.MaxInFlight)
         {
-            Reject(requestId, RequestRejected.Busy);
+            Reject(requestId, RequestRejected.Busy, busy: true);
             return;
         }
 
-        var info = new RequestInfo<TKey>(requestId, request.Key, Sender, arrival,
-            request.Timeout ?? _runtime.Definition.Timeout ?? _runtime.Settings.DefaultTimeout);
-        _inFlight.Add(requestId, new InFlight(Context.ActorOf(Coordinator<TKey, TResult>.Props(_runtime, info)), info.Requester));
+        var scope = new RequestScope<TKey>(requestId, request.Key, Sender, arrival,
+            request.Timeout ?? _runtime.Definition.Timeout ?? settings.DefaultTimeout, _runtime.Policy.FailureEndsRequest);
+        var coordinator = Context.ActorOf(Coordinator<TKey, TResult>.Props(_runtime, scope));
+        _inFlight.Add(requestId, new InFlight(coordinator, scope));
+        _live.Add(coordinator, scope);
         _accepted++;
         // Ask's temporary ref and DeadLetters are MinimalActorRefs: they cannot be watched
         // (watching DeadLetters would report it dead at once), and nobody there can die as a client does.
-        if (info.Requester is not MinimalActorRef)
+        if (scope.Requester is not MinimalActorRef)
         {
-            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(_requesters, info.Requester, out var watched);
-            if (!watched) Context.Watch(info.Requester);
+            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(_requesters, scope.Requester, out var watched);
+            if (!watched) Context.Watch(scope.Requester);
             count++;
         }
     }
 
-    private void Release(IActorRef requester)
+    /// <summary>Only the request's own requester may cancel it; nobody else can interfere with its scope.</summary>
+    private void RouteCancel(CancelAggregate cancel)
     {
+        var sender = Sender;
+        if (cancel.RequestId is null || !_inFlight.TryGetValue(cancel.RequestId, out var request))
+        {
+            if (_runtime.Log.IsDebugEnabled)
+                _runtime.Log.Debug("CancelAggregate for {RequestId} ignored: no such request in flight", cancel.RequestId);
+            return;
+        }
+        if (sender.IsNobody() || !sender.Equals(request.Scope.Requester))
+        {
+            if (_runtime.Log.IsDebugEnabled)
+                _runtime.Log.Debug("CancelAggregate for {RequestId} from {Sender} ignored: only its requester may cancel it", cancel.RequestId, sender);
+            return;
+        }
+        request.Coordinator.Tell(cancel, sender);
+    }
+
+    /// <summary>The request of <paramref name="scope"/> is decided, or its coordinator is gone: its slot and id are free.</summary>
+    private void Release(string requestId, object scope)
+    {
+        if (!_inFlight.TryGetValue(requestId, out var request) || !ReferenceEquals(request.Scope, scope)) return;
+        _inFlight.Remove(requestId);
+        var requester = request.Scope.Requester;
         ref var count = ref CollectionsMarshal.GetValueRefOrNullRef(_requesters, requester);
         if (Unsafe.IsNullRef(ref count) || --count > 0) return;
         _requesters.Remove(requester);
         Context.Unwatch(requester);
     }
 
-    private void Reject(string requestId, string reason)
+    /// <summary>A coordinator is gone (from the strategy's HandleChildTerminated): normally long decided; if not, it was stopped undecided.</summary>
+    private void CoordinatorGone(IActorRef coordinator)
+    {
+        _runtime.Crashes.TryRemove(coordinator, out _);
+        if (_live.Remove(coordinator, out var scope)) Release(scope.RequestId, scope);
+    }
+
+    private void Reject(string requestId, string reason, bool busy)
     {
         _rejected++;
         Sender.Tell(new AggregateFailed(requestId, new RequestRejected(reason)), Self);
-        _runtime.Log.Warning("Aggregation {RequestId} {Outcome}: {Reason}", requestId, "rejected", reason);
+        _rejections.Rejected(requestId, reason, busy, _runtime, Timers);
     }
 
-    private string NextRequestId() => $"{_idPrefix}-{++_sequence}";
+    /// <summary>Not guessable: a request id is the only handle on a request, and must not be derivable from another one.</summary>
+    private static string NewRequestId() => Guid.NewGuid().ToString("N");
 
     /// <summary>A coordinator that throws is a bug in this library, not in user code: stop it (its PostStop still replies) and log it.</summary>
-    protected override SupervisorStrategy SupervisorStrategy() => new CoordinatorStrategy(_runtime);
+    protected override SupervisorStrategy SupervisorStrategy() => new CoordinatorStrategy(this);
 
-    private sealed class CoordinatorStrategy(AggregatorRuntime runtime) : OneForOneStrategy(0, 0, _ => Directive.Stop, loggingEnabled: true)
+    private sealed class CoordinatorStrategy(AggregatorActor<TKey, TResult> aggregator) : OneForOneStrategy(0, 0, _ => Directive.Stop, loggingEnabled: true)
     {
         public override void ProcessFailure(IActorContext context, bool restart, IActorRef child, Exception cause,
-            Akka.Actor.Internal.ChildRestartStats stats, IReadOnlyCollection<Akka.Actor.Internal.ChildRestartStats> children)
+            ChildRestartStats stats, IReadOnlyCollection<ChildRestartStats> children)
         {
-            runtime.Crashes[child] = cause;
+            aggregator._runtime.Crashes[child] = cause;
             base.ProcessFailure(context, restart, child, cause, stats, children);
         }
+
+        public override void HandleChildTerminated(IActorContext actorContext, IActorRef child, IEnumerable<IInternalActorRef> children) =>
+            aggregator.CoordinatorGone(child);
     }
 
     protected override void PreRestart(Exception reason, object message)
     {
         // Default PreRestart stops the children; tell their PostStop why, so each requester hears it.
-        _runtime.StopReason = $"the aggregator restarted after {reason.GetType().Name}: {reason.Message}";
+        _runtime.StopReason = $"the aggregator restarted after {reason.GetType().Name}: {Errors.MessageOf(reason)}";
         base.PreRestart(reason, message);
     }
 
-    private readonly record struct InFlight(IActorRef Coordinator, IActorRef Requester);
+    private readonly record struct InFlight(IActorRef Coordinator, RequestScope<TKey> Scope);
 
-    internal sealed class Producer(AggregationDefinition<TKey, TResult> definition, AggregationSettings? settings) : IIndirectActorProducer
+    /// <summary>
+    /// Rejections are logged in full at Warning once per <c>rejection-log-interval</c>; the others in that interval are
+    /// logged at Debug and summed up in one Warning when it ends. Under overload every busy rejection would otherwise be a
+    /// Warning line of its own.
+    /// </summary>
+    private struct RejectionLog
+    {
+        private bool _open;
+        private long _busy;
+        private long _invalid;
+
+        public void Rejected(string requestId, string reason, bool busy, AggregatorRuntime runtime, ITimerScheduler timers)
+        {
+            var log = runtime.Log;
+            if (!_open)
+            {
+                _open = true;
+                log.Warning("Aggregation {RequestId} {Outcome}: {Reason}", requestId, "rejected", reason);
+                timers.StartSingleTimer(RejectionSummaryTick.Instance, RejectionSummaryTick.Instance, runtime.Settings.RejectionLogInterval);
+                return;
+            }
+            if (busy) _busy++;
+            else _invalid++;
+            if (log.IsDebugEnabled) log.Debug("Aggregation {RequestId} {Outcome}: {Reason}", requestId, "rejected", reason);
+        }
+
+        public void Summarise(AggregatorRuntime runtime, ITimerScheduler timers, ActorPath aggregator)
+        {
+            if (_busy + _invalid == 0)
+            {
+                _open = false; // quiet again: the next rejection is logged in full
+                return;
+            }
+            var interval = runtime.Settings.RejectionLogInterval;
+            runtime.Log.Warning("Aggregator {Aggregator} rejected {Count} more requests in the last {IntervalMs} ms: {Busy} busy (max-in-flight {MaxInFlight}), {Invalid} invalid",
+                aggregator, _busy + _invalid, interval.TotalMilliseconds, _busy, runtime.Settings.MaxInFlight, _invalid);
+            _busy = _invalid = 0;
+            timers.StartSingleTimer(RejectionSummaryTick.Instance, RejectionSummaryTick.Instance, interval);
+        }
+    }
+
+    private sealed class RejectionSummaryTick : IDeadLetterSuppression, INotInfluenceReceiveTimeout
+    {
+        public static readonly RejectionSummaryTick Instance = new();
+    }
+
+    internal sealed class Producer(AggregationDefinition<TKey, TResult> definition, AggregationSettings? settings, FaultInjection? faults) : IIndirectActorProducer
     {
         public Type ActorType => typeof(AggregatorActor<TKey, TResult>);
 
-        public ActorBase Produce() => new AggregatorActor<TKey, TResult>(definition, settings);
+        public ActorBase Produce() => new AggregatorActor<TKey, TResult>(definition, settings, faults);
 
         public void Release(ActorBase actor) { }
     }

@@ -4,39 +4,41 @@ namespace Actors.Aggregation;
 
 /// <summary>
 /// A fetcher that is an actor conversation: it sends the step's message to the target, watches the target, and maps the
-/// first reply. A <see cref="Status.Failure"/>, a reply of the wrong type, or the target's death fails it; the
-/// coordinator's deadline and stop bound it like any other fetcher.
+/// first reply. A <see cref="Status.Failure"/>, a reply of the wrong type, or the target's death fails it; the request's
+/// deadline and stop bound it like any other fetcher. The target answers a <see cref="ReplySink"/>, not this actor, so a
+/// reply (or a death notice) that comes after the request was decided is dropped rather than sent to a stopped actor.
 /// </summary>
 internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
 {
     private readonly AskFetchStep<TKey, TReply, TPart> _step;
-    private readonly FetcherInfo<TKey> _info;
+    private readonly FetcherSetup<TKey> _setup;
+    private ReplySink? _sink;
     private IActorRef? _target;
     private bool _done;
-    private bool _counted;
+    private bool _cleanedUp;
 
-    private AskFetcher(AskFetchStep<TKey, TReply, TPart> step, FetcherInfo<TKey> info)
+    private AskFetcher(AskFetchStep<TKey, TReply, TPart> step, FetcherSetup<TKey> setup)
     {
         _step = step;
-        _info = info;
+        _setup = setup;
     }
 
-    public static Props Props(AskFetchStep<TKey, TReply, TPart> step, FetcherInfo<TKey> info) =>
-        Akka.Actor.Props.CreateBy(new Producer(step, info));
+    public static Props Props(AskFetchStep<TKey, TReply, TPart> step, FetcherSetup<TKey> setup) =>
+        Akka.Actor.Props.CreateBy(new Producer(step, setup));
 
     protected override void PreStart()
     {
-        _info.Runtime.Counters.FetcherStarted();
-        _counted = true;
+        _setup.Runtime.Counters.FetcherStarted();
         try
         {
+            _sink = new ReplySink(Self, ((IInternalActorRef)Self).Provider);
             if (_step.Target is { } target) Converse(target);
-            else Context.ActorSelection(_step.Path!).Tell(new Identify(_step.Path), Self);
+            else Context.ActorSelection(_step.Path!).Tell(new Identify(_step.Path), _sink);
         }
         catch
         {
-            // Akka does not run PostStop for an actor whose PreStart threw.
-            PostStop();
+            // Akka runs no PostStop for an actor whose PreStart threw.
+            CleanUp();
             throw;
         }
     }
@@ -47,31 +49,37 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
         object message;
         try
         {
-            message = _step.Message(_info.Request.Key) ?? throw new InvalidOperationException($"Fetcher '{_step.Name}' built a null message.");
+            message = _step.Message(_setup.Scope.Key) ?? throw new InvalidOperationException($"Fetcher '{_step.Name}' built a null message.");
         }
         catch (Exception e)
         {
-            throw FetchFailedException.Of(_step, e);
+            throw Failed(e);
         }
-        Context.Watch(target);
-        target.Tell(message, Self);
+        _sink!.Watch(target);
+        target.Tell(message, _sink);
     }
 
     protected override void OnReceive(object message)
     {
         if (_done) return;
+        if (_setup.Scope.IsEnded)
+        {
+            // The request was decided: whatever this is, nobody wants it.
+            _done = true;
+            return;
+        }
         switch (message)
         {
             case ActorIdentity identity when _target is null:
                 if (identity.Subject is null)
-                    throw FetchFailedException.Of(_step, new ActorNotFoundException($"No actor at {_step.Path} for fetcher '{_step.Name}'."));
+                    throw Failed(new ActorNotFoundException($"No actor at {_step.Path} for fetcher '{_step.Name}'."));
                 Converse(identity.Subject);
                 break;
-            case Terminated terminated when terminated.ActorRef.Equals(_target):
-                throw FetchFailedException.Of(_step, new AskTargetTerminatedException(
-                    $"Fetcher '{_step.Name}': its target {terminated.ActorRef.Path} terminated before replying."));
+            case ReplySink.TargetTerminated terminated when terminated.Target.Equals(_target):
+                throw Failed(new AskTargetTerminatedException(
+                    $"Fetcher '{_step.Name}': its target {terminated.Target.Path} terminated before replying."));
             case Status.Failure failure:
-                throw FetchFailedException.Of(_step, failure.Cause ?? new InvalidOperationException("Status.Failure without a cause."));
+                throw Failed(failure.Cause ?? new InvalidOperationException("Status.Failure without a cause."));
             case TReply reply:
                 TPart part;
                 try
@@ -80,33 +88,42 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
                 }
                 catch (Exception e)
                 {
-                    throw FetchFailedException.Of(_step, e);
+                    throw Failed(e);
                 }
                 _done = true;
-                _info.Coordinator.Tell(new PartCompleted(_step.Index, part), Self);
+                _setup.Coordinator.Tell(new PartCompleted(_step.Index, part), Self);
                 break;
             default:
-                throw FetchFailedException.Of(_step, new InvalidCastException(
+                throw Failed(new InvalidCastException(
                     $"Fetcher '{_step.Name}' expected a {typeof(TReply).Name} reply, but got {message?.GetType().Name ?? "null"}."));
         }
     }
 
-    protected override void PostStop()
+    /// <summary>The conversation failed: end the request's scope when a failure ends the request, and hand it to supervision.</summary>
+    private FetchFailedException Failed(Exception error)
     {
-        if (!_counted) return;
-        _counted = false;
-        _info.Runtime.Counters.FetcherStopped();
+        _done = true;
+        var failure = _step.FailureOf(error);
+        _setup.Scope.EndOnFailure(failure, _setup.Runtime.Log);
+        return new FetchFailedException(_step.Index, failure);
     }
 
-    private sealed class Producer(AskFetchStep<TKey, TReply, TPart> step, FetcherInfo<TKey> info) : IIndirectActorProducer
+    protected override void PostStop() => CleanUp();
+
+    private void CleanUp()
+    {
+        if (_cleanedUp) return;
+        _cleanedUp = true;
+        _sink?.Close();
+        _setup.Runtime.Counters.FetcherStopped();
+    }
+
+    private sealed class Producer(AskFetchStep<TKey, TReply, TPart> step, FetcherSetup<TKey> setup) : IIndirectActorProducer
     {
         public Type ActorType => typeof(AskFetcher<TKey, TReply, TPart>);
 
-        public ActorBase Produce() => new AskFetcher<TKey, TReply, TPart>(step, info);
+        public ActorBase Produce() => new AskFetcher<TKey, TReply, TPart>(step, setup);
 
         public void Release(ActorBase actor) { }
     }
 }
-
-/// <summary>The actor an <c>Ask</c> fetcher was talking to terminated before it replied.</summary>
-public sealed class AskTargetTerminatedException(string message) : Exception(message);

@@ -1,30 +1,22 @@
-using System.Runtime.CompilerServices;
 using Akka.Actor;
 
 namespace Actors.Aggregation;
 
 /// <summary>
 /// TEST-ONLY. Deliberate breakage of the library, so the reliability tests can prove that they notice it (a test that
-/// cannot fail proves nothing). Internal, reachable only through InternalsVisibleTo by the library's own test projects;
-/// nothing in the library ever injects a fault, and an aggregator whose definition has none pays one null check per request.
+/// cannot fail proves nothing). Handed to an aggregator only through the internal
+/// <see cref="AggregatorActor.Props{TKey}(AggregationDefinition{TKey}, AggregationSettings?, FaultInjection?)"/> overload,
+/// reachable by the library's own test projects; an aggregator without it pays one null check per request.
 /// </summary>
 internal sealed class FaultInjection
 {
-    private static readonly ConditionalWeakTable<object, FaultInjection> ByDefinition = new();
-
     /// <summary>
     /// For the requests it returns true for, the coordinator forgets to stop one fetcher when the request ends: it stops every
     /// other fetcher one by one, but not the last declared one still alive, and waits for it, so neither stops. That fetcher's
-    /// token never fires. It models the classic structured-concurrency bug (a child that outlives its scope) in the only form
-    /// Akka allows, since a child cannot outlive a stopped parent.
+    /// token never fires (unless it is the request's own). It models the classic structured-concurrency bug (a child that
+    /// outlives its scope) in the only form Akka allows, since a child cannot outlive a stopped parent.
     /// </summary>
     public Func<string, bool>? SkipStoppingAFetcher { get; init; }
-
-    /// <summary>Breaks every aggregator started afterwards with <paramref name="definition"/>.</summary>
-    public static void Inject<TKey, TResult>(AggregationDefinition<TKey, TResult> definition, FaultInjection faults) =>
-        ByDefinition.AddOrUpdate(definition, faults);
-
-    public static FaultInjection? For(object definition) => ByDefinition.TryGetValue(definition, out var faults) ? faults : null;
 
     /// <summary>The broken stop. True when it applied: the coordinator then must not stop itself.</summary>
     internal bool LeaksAFetcher<TKey>(IActorContext coordinator, string requestId, FetchStep<TKey>[] steps)

@@ -3,24 +3,21 @@ using Akka.Actor;
 
 namespace Actors.Aggregation;
 
-/// <summary>Builds an aggregator's <see cref="LeakReport"/> from its in-flight table and its counters; runs on the aggregator.</summary>
+/// <summary>Builds an aggregator's <see cref="LeakReport"/> from its live coordinators and its counters; runs on the aggregator.</summary>
 internal static class LeakReporting
 {
-    public static LeakReport Build<TKey, TResult>(IReadOnlyCollection<(string RequestId, IActorRef Coordinator)> inFlight, AggregatorRuntime<TKey, TResult> runtime)
+    public static LeakReport Build<TKey>(IReadOnlyCollection<(string RequestId, IActorRef Coordinator)> live, FetchStep<TKey>[] steps, AggregatorRuntime runtime)
     {
-        var requests = new InFlightRequest[inFlight.Count];
+        var requests = new InFlightRequest[live.Count];
         var i = 0;
-        foreach (var (requestId, coordinator) in inFlight)
-            requests[i++] = new InFlightRequest(requestId, LiveFetchersOf(coordinator, runtime.Definition.Steps));
+        foreach (var (requestId, coordinator) in live)
+            requests[i++] = new InFlightRequest(requestId, LiveFetchersOf(coordinator, steps));
 
-        var grace = runtime.Settings.AbandonedFetchGrace;
         var lingering = runtime.Counters.LingeringSnapshot();
         var fetches = new LingeringFetch[lingering.Length];
         for (var j = 0; j < lingering.Length; j++)
-        {
-            var since = Stopwatch.GetElapsedTime(lingering[j].TokenFiredTimestamp);
-            fetches[j] = new LingeringFetch(lingering[j].RequestId, lingering[j].Fetcher, since, since > grace);
-        }
+            fetches[j] = new LingeringFetch(lingering[j].RequestId, lingering[j].Fetcher,
+                Stopwatch.GetElapsedTime(lingering[j].StoppedTimestamp), lingering[j].IsAbandoned);
         return new LeakReport(requests, runtime.Counters.LiveFetchers, fetches);
     }
 

@@ -16,6 +16,7 @@ namespace Actors.Aggregation;
 /// </example>
 public static class Aggregation
 {
-    /// <summary>Starts a definition whose requests carry a key of type <typeparamref name="TKey"/>.</summary>
-    public static AggregationBuilder<TKey> For<TKey>() => new(DefinitionDraft<TKey>.Empty);
+    /// <summary>Starts a definition whose requests carry a key of type <typeparamref name="TKey"/> and whose result, until
+    /// <c>Combine</c> says otherwise, is the parts' text joined with <c>" | "</c> in declared order.</summary>
+    public static AggregationBuilder<TKey, string> For<TKey>() => new(DefinitionDraft<TKey>.Empty, AggregationParts.JoinText);
 }

@@ -21,24 +21,30 @@ internal abstract class FetchStep<TKey>
     public abstract void Validate();
 
     /// <summary>The child actor that runs this step for one request.</summary>
-    public abstract Props CreateFetcher(FetcherInfo<TKey> info);
+    public abstract Props CreateFetcher(FetcherSetup<TKey> setup);
 
     /// <summary>
-    /// Name of the fetcher's child actor: <see cref="Name"/>, escaped into a valid actor path element, so paths, logs and
-    /// <see cref="LeakReport"/>s show which fetcher an actor runs. Read only after the definition validated the name.
+    /// Name of the fetcher's child actor: <see cref="Name"/>, escaped into a valid actor path element (injectively, so
+    /// distinct names never collide), so paths, logs and <see cref="LeakReport"/>s show which fetcher an actor runs.
     /// </summary>
     public string ActorName => _actorName ??= ActorNames.Escape(Name);
 
     private string? _actorName;
+
+    /// <summary>The failure of this step: <paramref name="error"/> itself, with the attempt count when a retry policy spent its budget.</summary>
+    public FetcherFailed FailureOf(Exception error) =>
+        error is AttemptsExhaustedException exhausted
+            ? new FetcherFailed(Name, exhausted.InnerException!) { Attempts = exhausted.Attempts }
+            : new FetcherFailed(Name, error);
 }
 
 /// <summary>A step run as a task by a <see cref="Fetcher{TKey}"/>: a delegate, optionally retried within the deadline.</summary>
 internal abstract class TaskFetchStep<TKey>(string name, int index) : FetchStep<TKey>(name, index)
 {
-    public sealed override Props CreateFetcher(FetcherInfo<TKey> info) => Fetcher<TKey>.Props(info);
+    public sealed override Props CreateFetcher(FetcherSetup<TKey> setup) => Fetcher<TKey>.Props(setup);
 
     /// <summary>Starts the fetch. May throw synchronously (user code before its first await) or return null.</summary>
-    public abstract Task Start(FetcherInfo<TKey> info, CancellationToken cancellationToken);
+    public abstract Task Start(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes);
 
     /// <summary>The part of a task that completed successfully.</summary>
     public abstract object? ResultOf(Task completed);
@@ -47,11 +53,11 @@ internal abstract class TaskFetchStep<TKey>(string name, int index) : FetchStep<
 internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
 {
     private readonly Func<TKey, CancellationToken, Task<TPart>>? _fetch;
-    private readonly Func<TKey, FetchContext, Task<TPart>>? _fetchWithContext;
+    private readonly Func<FetchContext<TKey>, Task<TPart>>? _fetchWithContext;
     private readonly RetryPolicy? _retry;
 
     public DelegateFetchStep(string name, int index, Func<TKey, CancellationToken, Task<TPart>>? fetch,
-        Func<TKey, FetchContext, Task<TPart>>? fetchWithContext, RetryPolicy? retry) : base(name, index)
+        Func<FetchContext<TKey>, Task<TPart>>? fetchWithContext, RetryPolicy? retry) : base(name, index)
     {
         _fetch = fetch;
         _fetchWithContext = fetchWithContext;
@@ -64,16 +70,15 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
         _retry?.Validate(Name);
     }
 
-
-    public override Task Start(FetcherInfo<TKey> info, CancellationToken cancellationToken) =>
-        _retry is null ? Attempt(info, cancellationToken, 1) : Retrying(info, cancellationToken, _retry);
+    public override Task Start(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes) =>
+        _retry is null ? Attempt(setup, cancellationToken, causes, 1) : Retrying(setup, cancellationToken, causes, _retry);
 
     public override object? ResultOf(Task completed) => ((Task<TPart>)completed).Result;
 
-    private Task<TPart> Attempt(FetcherInfo<TKey> info, CancellationToken cancellationToken, int attempt) =>
+    private Task<TPart> Attempt(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, int attempt) =>
         _fetch is not null
-            ? _fetch(info.Request.Key, cancellationToken)
-            : _fetchWithContext!(info.Request.Key, new FetchContext(info.Request, Name, attempt, cancellationToken));
+            ? _fetch(setup.Scope.Key, cancellationToken)
+            : _fetchWithContext!(new FetchContext<TKey>(setup.Scope, Name, attempt, cancellationToken, causes));
 
     /// <summary>
     /// Retries inside this fetcher's actor, so siblings never notice a transient failure. No attempt starts and no backoff
@@ -81,14 +86,15 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
     /// Written by hand rather than with Polly.Core because the deadline decision needs the next delay before committing
     /// to it, which Polly's ShouldHandle does not see; the loop is the whole of it.
     /// </summary>
-    private async Task<TPart> Retrying(FetcherInfo<TKey> info, CancellationToken cancellationToken, RetryPolicy retry)
+    private async Task<TPart> Retrying(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, RetryPolicy retry)
     {
+        var log = setup.Runtime.Log;
         for (var attempt = 1; ; attempt++)
         {
             Exception failure;
             try
             {
-                var task = Attempt(info, cancellationToken, attempt)
+                var task = Attempt(setup, cancellationToken, causes, attempt)
                     ?? throw new InvalidOperationException($"Fetcher '{Name}' returned a null Task.");
                 return await task.ConfigureAwait(false);
             }
@@ -99,18 +105,18 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
 
             if (attempt >= retry.MaxAttempts || !retry.IsTransient(failure))
                 throw new AttemptsExhaustedException(attempt, failure);
-            var backoff = retry.Backoff(attempt);
-            var remaining = info.Request.Remaining;
+            var backoff = retry.BackoffMilliseconds(attempt);
+            var remaining = setup.Scope.Remaining.TotalMilliseconds;
             if (backoff >= remaining)
             {
-                info.Runtime.Log.Warning(
+                log.Warning(
                     "Fetch {Fetcher} of {RequestId} attempt {Attempt} failed ({Error}); no retry: a {DelayMs} ms backoff would pass the deadline ({RemainingMs} ms left)",
-                    Name, info.Request.RequestId, attempt, failure.Message, backoff.TotalMilliseconds, Math.Max(0, remaining.TotalMilliseconds));
+                    Name, setup.Scope.RequestId, attempt, Errors.MessageOf(failure), backoff, Math.Max(0, remaining));
                 throw new AttemptsExhaustedException(attempt, failure);
             }
-            info.Runtime.Log.Warning("Fetch {Fetcher} of {RequestId} attempt {Attempt} of {MaxAttempts} failed ({Error}); retrying in {DelayMs} ms",
-                Name, info.Request.RequestId, attempt, retry.MaxAttempts, failure.Message, backoff.TotalMilliseconds);
-            await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+            log.Warning("Fetch {Fetcher} of {RequestId} attempt {Attempt} of {MaxAttempts} failed ({Error}); retrying in {DelayMs} ms",
+                Name, setup.Scope.RequestId, attempt, retry.MaxAttempts, Errors.MessageOf(failure), backoff);
+            await Task.Delay(TimeSpan.FromMilliseconds(backoff), cancellationToken).ConfigureAwait(false);
         }
     }
 }
@@ -139,12 +145,11 @@ internal sealed class AskFetchStep<TKey, TReply, TPart> : FetchStep<TKey>
         if (Map is null) throw new ArgumentException($"Fetcher '{Name}' has a null reply mapping.", "reply");
     }
 
-    public override Props CreateFetcher(FetcherInfo<TKey> info) => AskFetcher<TKey, TReply, TPart>.Props(this, info);
-
+    public override Props CreateFetcher(FetcherSetup<TKey> setup) => AskFetcher<TKey, TReply, TPart>.Props(this, setup);
 }
 
-/// <summary>Carries the attempt count of a retried fetch's final failure through supervision.</summary>
-internal sealed class AttemptsExhaustedException(int attempts, Exception last) : Exception(last.Message, last)
+/// <summary>Carries the attempt count of a retried fetch's final failure out of its task; the fetch's own exception is its inner exception.</summary>
+internal sealed class AttemptsExhaustedException(int attempts, Exception last) : Exception("The retry budget is spent.", last)
 {
     public int Attempts { get; } = attempts;
 }

@@ -2,13 +2,16 @@ namespace Actors.Aggregation;
 
 /// <summary>
 /// When a request is complete, and with what. Chosen per definition with <c>WithPolicy</c>; the default is <see cref="FailFast"/>.
+/// A policy owns its rules: the coordinator records each part's outcome and asks the policy what it means. The coordinator
+/// knows no policy by name.
 /// </summary>
 public abstract record CompletionPolicy
 {
     private protected CompletionPolicy() { }
 
     /// <summary>
-    /// errgroup.WithContext: every fetcher must succeed. The first failure fails the request at once and cancels the rest.
+    /// errgroup.WithContext: every fetcher must succeed. The first failure fails the request at once and cancels the rest
+    /// (the failing fetch ends the request's scope itself, before the coordinator hears of it).
     /// Reply: <see cref="AggregateSucceeded{TResult}"/> or <see cref="AggregateFailed"/>.
     /// </summary>
     public static CompletionPolicy FailFast { get; } = new FailFastPolicy();
@@ -21,7 +24,7 @@ public abstract record CompletionPolicy
     public static CompletionPolicy CollectAll { get; } = new CollectAllPolicy();
 
     /// <summary>
-    /// Hedging: the first fetcher to succeed wins and the others are cancelled at once; a failure never wins the race.
+    /// The first fetcher to succeed wins and the others are cancelled at once; a failure never wins the race.
     /// If every fetcher fails, <see cref="AggregateFailed"/> carries <see cref="QuorumNotReached"/> with all their errors.
     /// <c>Combine</c> sees only the winner's part.
     /// </summary>
@@ -36,45 +39,75 @@ public abstract record CompletionPolicy
     public static CompletionPolicy Quorum(int required) =>
         required >= 1 ? new QuorumPolicy(required) : throw new ArgumentOutOfRangeException(nameof(required), required, "A quorum needs at least one success.");
 
+    /// <summary>
+    /// Whether one fetch's failure decides the request on its own: the failing fetch then ends the request's scope at once
+    /// (errgroup's cancel on the first error), and the fetchers stop together with the request (all-for-one). Otherwise a
+    /// failure is one outcome among others, and each fetcher's actor stops as soon as its fetch has finished.
+    /// </summary>
+    internal abstract bool FailureEndsRequest { get; }
+
+    /// <summary>What the parts mean after one more succeeded.</summary>
+    internal abstract Verdict OnSuccess(PartLedger parts);
+
+    /// <summary>What the parts mean after <paramref name="failure"/> was recorded.</summary>
+    internal abstract Verdict OnFailure(PartLedger parts, FetcherFailed failure);
+
+    /// <summary>What the deadline means with the parts as they are.</summary>
+    internal abstract Verdict OnDeadline(PartLedger parts, TimeSpan timeout);
+
+    /// <summary>Throws the <see cref="ArgumentException"/> <c>Build()</c> reports when the policy cannot work with <paramref name="fetchers"/> fetchers.</summary>
+    internal virtual void Validate(int fetchers) { }
+
+    private protected static Verdict Deadline(PartLedger parts, TimeSpan timeout) =>
+        Verdict.Fail(new DeadlineExceeded(timeout, parts.Pending()), CancellationCause.Deadline);
+
     internal sealed record FailFastPolicy : CompletionPolicy
     {
+        internal override bool FailureEndsRequest => true;
+
+        internal override Verdict OnSuccess(PartLedger parts) => parts.AllSucceeded ? Verdict.Succeed : Verdict.Pending;
+
+        internal override Verdict OnFailure(PartLedger parts, FetcherFailed failure) =>
+            Verdict.FromParts(failure, CancellationCause.SiblingFailed(failure.Fetcher));
+
+        internal override Verdict OnDeadline(PartLedger parts, TimeSpan timeout) => Deadline(parts, timeout);
+
         public override string ToString() => "FailFast";
     }
 
     internal sealed record CollectAllPolicy : CompletionPolicy
     {
+        internal override bool FailureEndsRequest => false;
+
+        internal override Verdict OnSuccess(PartLedger parts) => parts.AllFinished ? Verdict.Collect(CancellationCause.Completed) : Verdict.Pending;
+
+        internal override Verdict OnFailure(PartLedger parts, FetcherFailed failure) => OnSuccess(parts);
+
+        /// <summary>The deadline completes the request too: what is in is kept, what runs is timed out.</summary>
+        internal override Verdict OnDeadline(PartLedger parts, TimeSpan timeout) => Verdict.Collect(CancellationCause.Deadline);
+
         public override string ToString() => "CollectAll";
     }
 
     internal sealed record QuorumPolicy(int Required) : CompletionPolicy
     {
+        internal override bool FailureEndsRequest => false;
+
+        internal override Verdict OnSuccess(PartLedger parts) => parts.Succeeded >= Required ? Verdict.Succeed : Verdict.Pending;
+
+        internal override Verdict OnFailure(PartLedger parts, FetcherFailed failure) =>
+            parts.Count - parts.Failed < Required
+                ? Verdict.FromParts(new QuorumNotReached(Required, parts.Failures.ToArray()), CancellationCause.SiblingFailed(failure.Fetcher))
+                : Verdict.Pending;
+
+        internal override Verdict OnDeadline(PartLedger parts, TimeSpan timeout) => Deadline(parts, timeout);
+
+        internal override void Validate(int fetchers)
+        {
+            if (Required > fetchers)
+                throw new ArgumentException($"{this} needs {Required} successes but there are only {fetchers} fetchers.", "policy");
+        }
+
         public override string ToString() => Required == 1 ? "FirstSuccess" : $"Quorum({Required})";
     }
-}
-
-/// <summary>The outcome of one part under <see cref="CompletionPolicy.CollectAll"/>.</summary>
-public enum PartStatus
-{
-    /// <summary>The fetch succeeded; <see cref="PartOutcome.Value"/> holds its part.</summary>
-    Succeeded,
-
-    /// <summary>The fetch failed; <see cref="PartOutcome.Error"/> holds the exception.</summary>
-    Failed,
-
-    /// <summary>The deadline passed while the fetch was running; it was cancelled.</summary>
-    TimedOut,
-
-    /// <summary>The deadline passed before the fetch could start (bounded concurrency).</summary>
-    NotStarted,
-}
-
-/// <summary>One part's outcome, in declared order.</summary>
-/// <param name="Fetcher">The fetcher's name.</param>
-/// <param name="Status">What happened.</param>
-/// <param name="Value">The part, when <see cref="PartStatus.Succeeded"/>.</param>
-/// <param name="Error">The exception, when <see cref="PartStatus.Failed"/>.</param>
-public sealed record PartOutcome(string Fetcher, PartStatus Status, object? Value, Exception? Error)
-{
-    /// <summary>How many attempts the fetch made (more than 1 only with a <see cref="RetryPolicy"/>).</summary>
-    public int Attempts { get; init; } = 1;
 }

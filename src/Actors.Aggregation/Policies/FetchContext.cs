@@ -1,26 +1,33 @@
 namespace Actors.Aggregation;
 
 /// <summary>
-/// What a fetch may know about its request (errgroup's context, with <c>context.Cause</c>): the token, the request id,
-/// the deadline, the attempt number, and, once the token has fired, why.
+/// What a fetch may know about its request (errgroup's context, with <c>context.Cause</c>): the key, the token, the request
+/// id, the deadline, the attempt number, and, once the token has fired, why. Take it as the single parameter of a fetch:
+/// <c>.Fetch("profile", context =&gt; profiles.GetAsync(context.Key, context.CancellationToken))</c>.
 /// </summary>
-public sealed class FetchContext
+/// <typeparam name="TKey">The request key.</typeparam>
+public sealed class FetchContext<TKey>
 {
-    private readonly RequestInfo _request;
+    private readonly RequestScope<TKey> _scope;
+    private readonly ICauseSource _causes;
 
-    internal FetchContext(RequestInfo request, string fetcher, int attempt, CancellationToken cancellationToken)
+    internal FetchContext(RequestScope<TKey> scope, string fetcher, int attempt, CancellationToken cancellationToken, ICauseSource causes)
     {
-        _request = request;
+        _scope = scope;
+        _causes = causes;
         Fetcher = fetcher;
         Attempt = attempt;
         CancellationToken = cancellationToken;
     }
 
-    /// <summary>Cancelled when the request is decided (or, under FailFast, a sibling fails) and when this fetcher's actor stops, for any reason; see <see cref="Cause"/>.</summary>
+    /// <summary>The request key.</summary>
+    public TKey Key => _scope.Key;
+
+    /// <summary>Fires when the request is decided (or, under FailFast, a sibling fails) and when this fetcher's actor stops, for any reason; see <see cref="Cause"/>.</summary>
     public CancellationToken CancellationToken { get; }
 
     /// <summary>The request's id.</summary>
-    public string RequestId => _request.RequestId;
+    public string RequestId => _scope.RequestId;
 
     /// <summary>This fetcher's name.</summary>
     public string Fetcher { get; }
@@ -29,45 +36,11 @@ public sealed class FetchContext
     public int Attempt { get; }
 
     /// <summary>The request's absolute deadline (arrival + timeout), in UTC wall-clock time.</summary>
-    public DateTimeOffset Deadline => DateTimeOffset.UtcNow + _request.Remaining;
+    public DateTimeOffset Deadline => DateTimeOffset.UtcNow + _scope.Remaining;
 
     /// <summary>Time left until the deadline; zero or negative once it has passed. Useful as a nested call's timeout.</summary>
-    public TimeSpan Remaining => _request.Remaining;
+    public TimeSpan Remaining => _scope.Remaining;
 
-    /// <summary>Why the token fired, or null while it has not.</summary>
-    public CancellationCause? Cause => CancellationToken.IsCancellationRequested ? _request.Cause : null;
-}
-
-/// <summary>Why a fetch's token fired.</summary>
-public enum CancellationCauseKind
-{
-    /// <summary>Another fetcher failed first (<see cref="CancellationCause.Fetcher"/> names it).</summary>
-    SiblingFailed,
-
-    /// <summary>The request's deadline passed.</summary>
-    DeadlineExceeded,
-
-    /// <summary>The requester sent <see cref="CancelAggregate"/> (or cancelled <c>AggregateAsync</c>).</summary>
-    CallerCancelled,
-
-    /// <summary>The requester actor terminated.</summary>
-    RequesterTerminated,
-
-    /// <summary>The request completed without this fetch: another won the race, or a quorum was reached.</summary>
-    RequestCompleted,
-
-    /// <summary>The aggregator stopped or restarted.</summary>
-    AggregatorStopped,
-
-    /// <summary>The actor system is shutting down.</summary>
-    Shutdown,
-}
-
-/// <summary>Why a fetch's token fired.</summary>
-/// <param name="Kind">The kind of cause.</param>
-/// <param name="Description">In words.</param>
-public sealed record CancellationCause(CancellationCauseKind Kind, string Description)
-{
-    /// <summary>The fetcher whose failure caused it, for <see cref="CancellationCauseKind.SiblingFailed"/>.</summary>
-    public string? Fetcher { get; init; }
+    /// <summary>Why the token fired, or null while it has not. Every fired token has a cause.</summary>
+    public CancellationCause? Cause => CancellationToken.IsCancellationRequested ? _causes.Cause : null;
 }

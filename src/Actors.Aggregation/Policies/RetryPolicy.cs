@@ -15,7 +15,7 @@ public sealed record RetryPolicy(int MaxAttempts)
     /// <summary>Upper bound of any one backoff. Default 5 s.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Each backoff is the previous one times this. Default 2.</summary>
+    /// <summary>Each backoff is the previous one times this: a finite number of at least 1. Default 2.</summary>
     public double Multiplier { get; init; } = 2;
 
     /// <summary>Random spread of each backoff, as a fraction: 0.2 means ±20%. From 0 to 1; default 0.2.</summary>
@@ -33,13 +33,16 @@ public sealed record RetryPolicy(int MaxAttempts)
 
     private static readonly Func<Exception, bool> Everything = new RetryPolicy(1).IsTransient;
 
-    /// <summary>The backoff after failed attempt number <paramref name="attempt"/> (1-based), jitter applied.</summary>
-    internal TimeSpan Backoff(int attempt)
+    /// <summary>
+    /// The backoff after failed attempt number <paramref name="attempt"/> (1-based), jitter applied, in milliseconds: a double,
+    /// so that an enormous backoff is compared with the deadline rather than overflowing a <see cref="TimeSpan"/>.
+    /// </summary>
+    internal double BackoffMilliseconds(int attempt)
     {
         var nominal = InitialBackoff.TotalMilliseconds * Math.Pow(Multiplier, attempt - 1);
         var capped = Math.Min(nominal, MaxBackoff.TotalMilliseconds);
         var jittered = capped * (1 + Jitter * (2 * Random.Shared.NextDouble() - 1));
-        return TimeSpan.FromMilliseconds(Math.Max(0, jittered));
+        return double.IsFinite(jittered) ? Math.Max(0, jittered) : double.MaxValue;
     }
 
     internal void Validate(string fetcher)
@@ -47,8 +50,10 @@ public sealed record RetryPolicy(int MaxAttempts)
         if (MaxAttempts < 1) throw new ArgumentException($"Fetcher '{fetcher}': MaxAttempts must be at least 1, but was {MaxAttempts}.", "retry");
         if (InitialBackoff < TimeSpan.Zero || MaxBackoff < TimeSpan.Zero)
             throw new ArgumentException($"Fetcher '{fetcher}': backoffs must not be negative.", "retry");
-        if (Multiplier < 1) throw new ArgumentException($"Fetcher '{fetcher}': Multiplier must be at least 1, but was {Multiplier}.", "retry");
-        if (Jitter is < 0 or > 1) throw new ArgumentException($"Fetcher '{fetcher}': Jitter must be between 0 and 1, but was {Jitter}.", "retry");
+        if (!double.IsFinite(Multiplier) || Multiplier < 1)
+            throw new ArgumentException($"Fetcher '{fetcher}': Multiplier must be a finite number of at least 1, but was {Multiplier}.", "retry");
+        if (!double.IsFinite(Jitter) || Jitter is < 0 or > 1)
+            throw new ArgumentException($"Fetcher '{fetcher}': Jitter must be between 0 and 1, but was {Jitter}.", "retry");
         if (IsTransient is null) throw new ArgumentException($"Fetcher '{fetcher}': IsTransient must not be null.", "retry");
     }
 }

@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using Akka.Actor;
 
-namespace Actors.Aggregation;
+namespace Actors.Aggregation.Testing;
 
 /// <summary>
-/// Checks for your own tests, with any test framework: the goleak of this library. Call
+/// Checks for your own tests, with any test framework: the goleak of this library (a namespace of its own, as
+/// Akka.TestKit and Polly.Testing keep their helpers apart from the runtime API). Call
 /// <see cref="NoLeaksAsync"/> at the end of a spec, once every request you made has been answered.
 /// </summary>
 /// <example>
@@ -28,7 +29,7 @@ public static class AggregationAssert
     /// request's actors stop just after its reply, and a cancelled fetch needs a moment to notice its token.
     /// A fetch that ignores its token and outlasts <paramref name="timeout"/> is a leak too: nothing can stop it.
     /// </summary>
-    /// <param name="aggregator">An aggregator made with <see cref="AggregatorActor.Props{TKey, TResult}"/>.</param>
+    /// <param name="aggregator">An aggregator made with <see cref="AggregatorActor.Props{TKey}(AggregationDefinition{TKey}, AggregationSettings?)"/>.</param>
     /// <param name="timeout">How long to wait for quiet; <see cref="DefaultTimeout"/> when null.</param>
     /// <param name="cancellationToken">Stops waiting (throws <see cref="OperationCanceledException"/>).</param>
     /// <exception cref="AggregationLeakException">Still not quiet after <paramref name="timeout"/>; the message names the
@@ -64,23 +65,4 @@ public static class AggregationAssert
             throw new TimeoutException($"{aggregator.Path} did not answer GetLeakReport within {answerWithin}: is it an aggregator, and running?", e);
         }
     }
-}
-
-/// <summary>Thrown by <see cref="AggregationAssert.NoLeaksAsync"/>: something outlived its request.</summary>
-public sealed class AggregationLeakException : Exception
-{
-    /// <summary>Creates the exception for <paramref name="aggregatorPath"/>, still not quiet after <paramref name="waited"/>.</summary>
-    public AggregationLeakException(string aggregatorPath, TimeSpan waited, LeakReport report)
-        : base($"Aggregator {aggregatorPath} still runs work after {waited.TotalMilliseconds:0} ms: {report?.Describe()}")
-    {
-        ArgumentNullException.ThrowIfNull(report);
-        AggregatorPath = aggregatorPath;
-        Report = report;
-    }
-
-    /// <summary>The path of the aggregator checked.</summary>
-    public string AggregatorPath { get; }
-
-    /// <summary>The last report: what was still running when the wait ended.</summary>
-    public LeakReport Report { get; }
 }

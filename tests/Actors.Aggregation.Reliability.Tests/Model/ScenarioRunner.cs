@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Actors.Aggregation.Reliability.Tests.Support;
 using Akka.Actor;
+using Actors.Aggregation.Testing;
 
 namespace Actors.Aggregation.Reliability.Tests.Model;
 
@@ -15,13 +16,14 @@ public sealed class ModelViolation(string message) : Exception(message);
 /// token-ignoring ones; no dead letter involves the aggregators or requesters; no unobserved task exception names the scenario.
 /// Many scenarios run at once (CsCheck's threads), each on its own aggregators.
 /// </summary>
-public sealed class ScenarioRunner(
+internal sealed class ScenarioRunner(
     ActorSystem system,
     DeadLetterLog deadLetters,
     UnobservedTaskExceptions unobserved,
     Func<int, AggregationDefinition<RequestRun, string>> definitionFor,
     TimeSpan quietMargin,
-    StallMonitor? stalls = null)
+    StallMonitor? stalls = null,
+    FaultInjection? faults = null)
 {
     /// <summary>Attempts per scenario when the process itself froze while it ran (see <see cref="RunAsync"/>).</summary>
     private const int Attempts = 3;
@@ -85,7 +87,7 @@ public sealed class ScenarioRunner(
         try
         {
             foreach (var n in scenario.Requests.Select(r => r.Fetchers.Count).Distinct())
-                aggregators[n] = system.ActorOf(AggregatorActor.Props(definitionFor(n), _settings), $"{id}-n{n}");
+                aggregators[n] = system.ActorOf(AggregatorActor.Props(definitionFor(n), _settings, faults), $"{id}-n{n}");
             foreach (var run in runs) run.Requester = system.ActorOf(Requester.Props(run), $"{id}-requester{run.Case.Number}");
             // Every actor answers once before the clock starts, so the scenario's times count from a running system.
             foreach (var aggregator in aggregators.Values) await aggregator.Ask<AggregatorStats>(GetAggregatorStats.Instance, TimeSpan.FromSeconds(10));
@@ -146,7 +148,7 @@ public sealed class ScenarioRunner(
         {
             if (request.Interruption == Interruption.Cancel)
             {
-                aggregator.Tell(new CancelAggregate(run.RequestId), ActorRefs.NoSender);
+                aggregator.Tell(new CancelAggregate(run.RequestId), run.Requester); // only the requester may cancel its request
             }
             else
             {

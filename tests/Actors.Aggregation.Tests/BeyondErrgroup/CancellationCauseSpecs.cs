@@ -12,9 +12,9 @@ public sealed class CancellationCauseSpecs(ITestOutputHelper output) : Aggregati
     private sealed class CauseProbe
     {
         private readonly TaskCompletionSource<CancellationCause?> _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource<FetchContext> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<FetchContext<int>> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Func<int, FetchContext, Task<string>> Fetch => async (_, context) =>
+        public Func<FetchContext<int>, Task<string>> Fetch => async context =>
         {
             context.CancellationToken.Register(() => _seen.TrySetResult(context.Cause));
             _started.TrySetResult(context);
@@ -22,7 +22,7 @@ public sealed class CancellationCauseSpecs(ITestOutputHelper output) : Aggregati
             return "never";
         };
 
-        public Task<FetchContext> Started => _started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        public Task<FetchContext<int>> Started => _started.Task.WaitAsync(TimeSpan.FromSeconds(10));
         public Task<CancellationCause?> Cause => _seen.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 

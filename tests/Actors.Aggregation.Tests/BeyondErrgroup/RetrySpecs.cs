@@ -19,7 +19,7 @@ public sealed class RetrySpecs(ITestOutputHelper output) : AggregationSpec(outpu
         var sibling = new TokenProbe();
         var siblingCancelledDuringRetries = false;
         var definition = Aggregation.For<int>()
-            .Fetch("flaky", (int _, FetchContext context) =>
+            .Fetch("flaky", context =>
             {
                 attempts.Enqueue((context.Attempt, Stopwatch.GetTimestamp()));
                 if (context.Attempt > 1 && sibling.WasCancelled) siblingCancelledDuringRetries = true;

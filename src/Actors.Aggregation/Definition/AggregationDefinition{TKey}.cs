@@ -1,23 +1,23 @@
+using Akka.Actor;
+
 namespace Actors.Aggregation;
 
 /// <summary>
-/// An immutable, validated aggregation: named fetchers in declared order, how their parts combine, the completion policy,
-/// the concurrency limit and the default deadline. Build one with <see cref="Aggregation.For{TKey}"/> and run it with
-/// <see cref="AggregatorActor.Props{TKey, TResult}(AggregationDefinition{TKey, TResult}, AggregationSettings?)"/>.
-/// A definition holds no state of its own, so one instance may serve any number of aggregators.
+/// What every aggregation over a <typeparamref name="TKey"/> has, whatever its result type: its fetchers, policy, limit and
+/// default deadline. Hosts take this type, so that one registration serves any <c>Combine</c>; run it with
+/// <see cref="AggregatorActor.Props{TKey}(AggregationDefinition{TKey}, AggregationSettings?)"/>. The only implementation is
+/// <see cref="AggregationDefinition{TKey, TResult}"/>, made by <see cref="AggregationBuilder{TKey, TResult}.Build"/>.
 /// </summary>
-public sealed class AggregationDefinition<TKey, TResult>
+/// <typeparam name="TKey">The request key.</typeparam>
+public abstract class AggregationDefinition<TKey>
 {
-    private readonly DefinitionDraft<TKey> _draft;
-
-    private AggregationDefinition(DefinitionDraft<TKey> draft, Func<AggregationParts, TResult> combine)
+    private protected AggregationDefinition(DefinitionDraft<TKey> draft)
     {
-        _draft = draft;
+        Draft = draft;
         Steps = draft.Steps;
         Timeout = draft.Timeout;
         Policy = draft.Policy;
         MaxConcurrency = draft.MaxConcurrency is { } limit && limit < draft.Steps.Length ? limit : null;
-        Combine = combine;
         var names = new string[Steps.Length];
         for (var i = 0; i < Steps.Length; i++) names[i] = Steps[i].Name;
         FetcherNames = names;
@@ -35,38 +35,44 @@ public sealed class AggregationDefinition<TKey, TResult>
     /// <summary>The most fetcher actors alive at once per request, or null when all start at once.</summary>
     public int? MaxConcurrency { get; }
 
+    /// <summary>The type of the combined result: what <c>AggregateAsync</c> callers name as <c>TResult</c>.</summary>
+    public abstract Type ResultType { get; }
+
     /// <summary>A copy with another default deadline, validated like <c>WithTimeout</c> on the builder (used by hosts whose configuration overrides it).</summary>
-    /// <exception cref="ArgumentException"><paramref name="timeout"/> is not positive.</exception>
-    public AggregationDefinition<TKey, TResult> WithTimeout(TimeSpan timeout) => Create(_draft with { Timeout = timeout }, Combine, combineIsDefault: false);
+    /// <exception cref="ArgumentException"><paramref name="timeout"/> is not positive or over <see cref="AggregationSettings.MaxTimeout"/>.</exception>
+    public abstract AggregationDefinition<TKey> WithTimeout(TimeSpan timeout);
+
+    internal DefinitionDraft<TKey> Draft { get; }
 
     internal FetchStep<TKey>[] Steps { get; }
 
-    internal Func<AggregationParts, TResult> Combine { get; }
+    /// <summary>The aggregator actor that runs this definition.</summary>
+    internal abstract Props AggregatorProps(AggregationSettings? settings, FaultInjection? faults);
 
-    internal static AggregationDefinition<TKey, TResult> Create(DefinitionDraft<TKey> draft, Func<AggregationParts, TResult>? combine, bool combineIsDefault)
+    /// <summary>Throws the <see cref="ArgumentException"/> that <c>Build()</c> reports for an invalid draft.</summary>
+    private protected static void Validate(DefinitionDraft<TKey> draft)
     {
         var steps = draft.Steps;
         if (steps.Length == 0)
             throw new ArgumentException("An aggregation needs at least one fetcher: call Fetch(name, fetch) before Build().", "fetch");
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var actorNames = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in steps)
         {
             if (string.IsNullOrWhiteSpace(step.Name))
                 throw new ArgumentException($"Fetcher #{step.Index + 1} has an empty name; every fetcher needs a unique, non-empty name.", "name");
-            if (!seen.Add(step.Name))
+            if (!names.Add(step.Name))
                 throw new ArgumentException($"Fetcher name '{step.Name}' is used twice; fetcher names must be unique.", "name");
+            // Escaping is injective, so distinct names never share an actor name; checked anyway, since a clash would fail every request.
+            if (!actorNames.Add(step.ActorName))
+                throw new ArgumentException($"Fetcher name '{step.Name}' maps to the actor name of another fetcher.", "name");
             step.Validate();
         }
-        if (draft.Timeout is { } t && t <= TimeSpan.Zero)
-            throw new ArgumentException($"The timeout must be positive, but was {t}.", "timeout");
+        if (draft.Timeout is { } timeout) AggregationSettings.ValidateTimeout(timeout, "The timeout", "timeout");
         if (draft.MaxConcurrency is { } limit && limit < 1)
             throw new ArgumentException($"The concurrency limit must be at least 1, but was {limit}.", "limit");
         if (draft.Policy is null)
             throw new ArgumentException("The completion policy must not be null.", "policy");
-        if (draft.Policy is CompletionPolicy.QuorumPolicy { Required: var required } && required > steps.Length)
-            throw new ArgumentException($"{draft.Policy} needs {required} successes but there are only {steps.Length} fetchers.", "policy");
-        if (combine is null && !combineIsDefault)
-            throw new ArgumentException("Combine was given a null function.", nameof(combine));
-        return new AggregationDefinition<TKey, TResult>(draft, combine!);
+        draft.Policy.Validate(steps.Length);
     }
 }

@@ -1,0 +1,19 @@
+namespace Actors.Aggregation;
+
+/// <summary>Why a fetch's token fired.</summary>
+/// <param name="Kind">The kind of cause.</param>
+/// <param name="Description">In words.</param>
+public sealed record CancellationCause(CancellationCauseKind Kind, string Description)
+{
+    /// <summary>The fetcher whose failure caused it, for <see cref="CancellationCauseKind.SiblingFailed"/>.</summary>
+    public string? Fetcher { get; init; }
+
+    internal static readonly CancellationCause Deadline = new(CancellationCauseKind.DeadlineExceeded, "the request's deadline passed");
+    internal static readonly CancellationCause Caller = new(CancellationCauseKind.CallerCancelled, AggregationCancelled.ByRequester);
+    internal static readonly CancellationCause Requester = new(CancellationCauseKind.RequesterTerminated, "the requester terminated");
+    internal static readonly CancellationCause Completed = new(CancellationCauseKind.RequestCompleted, "the request was decided without this part");
+    internal static readonly CancellationCause Finished = new(CancellationCauseKind.FetchFinished, "this fetch had finished; its actor stopped");
+
+    internal static CancellationCause SiblingFailed(string fetcher) =>
+        new(CancellationCauseKind.SiblingFailed, $"fetcher '{fetcher}' failed") { Fetcher = fetcher };
+}

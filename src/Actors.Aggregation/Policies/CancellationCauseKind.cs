@@ -1,0 +1,31 @@
+namespace Actors.Aggregation;
+
+/// <summary>Why a fetch's token fired.</summary>
+public enum CancellationCauseKind
+{
+    /// <summary>Another fetcher failed first (<see cref="CancellationCause.Fetcher"/> names it).</summary>
+    SiblingFailed,
+
+    /// <summary>The request's deadline passed.</summary>
+    DeadlineExceeded,
+
+    /// <summary>The requester sent <see cref="CancelAggregate"/> (or cancelled <c>AggregateAsync</c>).</summary>
+    CallerCancelled,
+
+    /// <summary>The requester actor terminated.</summary>
+    RequesterTerminated,
+
+    /// <summary>The request was decided without waiting for this fetch: the other parts completed it, another fetch won
+    /// the race, a quorum was reached, or the request succeeded and its scope ended.</summary>
+    RequestCompleted,
+
+    /// <summary>The aggregator stopped or restarted, or the request's coordinator failed.</summary>
+    AggregatorStopped,
+
+    /// <summary>The actor system is shutting down.</summary>
+    Shutdown,
+
+    /// <summary>This fetch had already finished; its actor stopped afterwards (to free its slot, or after its failure) while
+    /// the rest of the request went on.</summary>
+    FetchFinished,
+}

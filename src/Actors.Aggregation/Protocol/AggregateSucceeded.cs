@@ -1,0 +1,7 @@
+namespace Actors.Aggregation;
+
+/// <summary>The request succeeded under its policy; <paramref name="Result"/> is the combination of its parts.</summary>
+/// <param name="RequestId">The request this answers.</param>
+/// <param name="Result">The combined result.</param>
+/// <param name="Elapsed">Time from the request's arrival at the aggregator to this reply.</param>
+public sealed record AggregateSucceeded<TResult>(string RequestId, TResult Result, TimeSpan Elapsed) : IAggregateReply;
