@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Actors.Aggregation.Tests.Support;
+using Actors.Tests.Shared;
 using Akka.Actor;
 using Akka.Configuration;
 using Xunit;

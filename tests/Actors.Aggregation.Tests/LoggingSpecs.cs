@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Actors.Aggregation.Tests.Support;
+using Actors.Tests.Shared;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Actors.Aggregation.Tests.Support;
+using Actors.Tests.Shared;
 using Akka.Actor;
 using Xunit;
 using Xunit.Abstractions;

@@ -1,4 +1,4 @@
-using Actors.Aggregation.Tests.Support;
+using Actors.Tests.Shared;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Actors.Aggregation.Tests.Support;
+namespace Actors.Tests.Shared;
 
 /// <summary>Records, from inside a fetch, that it started and the moment its token fired.</summary>
 public sealed class TokenProbe
@@ -61,6 +61,15 @@ public static class Fetches
             probe?.Attach(ct);
             await release.ConfigureAwait(false);
             return value;
+        };
+
+    /// <summary>Honours its token and never finishes on its own; <paramref name="probeFor"/> gives each key its own probe.</summary>
+    public static Func<TKey, CancellationToken, Task<T>> Hang<TKey, T>(Func<TKey, TokenProbe> probeFor) =>
+        async (key, ct) =>
+        {
+            probeFor(key).Attach(ct);
+            await Task.Delay(Timeout.Infinite, ct);
+            return default!;
         };
 
     /// <summary>Honours its token and never finishes on its own.</summary>

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Actors.Aggregation;
 using Actors.Aggregation.Hosting;
-using Actors.Dashboard.Tests.Support;
+using Actors.Tests.Shared;
 using Akka;
 using Akka.Actor;
 using Akka.Configuration;
@@ -11,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Xunit;
 
-namespace Actors.Dashboard.Tests;
+namespace Actors.Aggregation.Hosting.Tests;
 
 /// <summary>WithAggregator: registry, round trip, options layered HOCON → IConfiguration → code, and the stop through CoordinatedShutdown.</summary>
 public sealed class HostingSpecs
@@ -36,7 +36,7 @@ public sealed class HostingSpecs
     private sealed record Totals(string Name, int Orders);
 
     private static AggregationDefinition<int, string> Kata() =>
-        Aggregation.Aggregation.For<int>()
+        Aggregation.For<int>()
             .Fetch("profile", async (int _, CancellationToken ct) =>
             {
                 await Task.Delay(50, ct);
@@ -85,7 +85,7 @@ public sealed class HostingSpecs
     [Fact]
     public async Task A_custom_result_must_round_trip_through_the_TResult_overload_with_options_set_by_a_delegate()
     {
-        var definition = Aggregation.Aggregation.For<int>()
+        var definition = Aggregation.For<int>()
             .Fetch("profile", (int id, CancellationToken _) => Task.FromResult($"user-{id}"))
             .Fetch("orders", (int id, CancellationToken _) => Task.FromResult(id * 10))
             .Combine(parts => new Totals(parts.Get<string>("profile"), parts.Get<int>("orders")))
@@ -110,9 +110,9 @@ public sealed class HostingSpecs
     {
         var probes = new ConcurrentDictionary<(int, string), TokenProbe>();
         TokenProbe Probe(int id, string fetcher) => probes.GetOrAdd((id, fetcher), _ => new TokenProbe());
-        var definition = Aggregation.Aggregation.For<int>()
-            .Fetch("profile", TokenProbe.Hang(id => Probe(id, "profile")))
-            .Fetch("orders", TokenProbe.Hang(id => Probe(id, "orders")))
+        var definition = Aggregation.For<int>()
+            .Fetch("profile", Fetches.Hang<int, string>(id => Probe(id, "profile")))
+            .Fetch("orders", Fetches.Hang<int, string>(id => Probe(id, "orders")))
             .WithTimeout(TimeSpan.FromMinutes(1))
             .Build();
         using var host = Host(akka => akka.WithAggregator<DashboardAggregator, int>(definition));
@@ -174,8 +174,8 @@ public sealed class HostingSpecs
     public async Task Options_must_layer_HOCON_then_configuration_then_code()
     {
         var probes = new ConcurrentDictionary<int, TokenProbe>();
-        var definition = Aggregation.Aggregation.For<int>()
-            .Fetch("slow", TokenProbe.Hang(id => probes.GetOrAdd(id, _ => new TokenProbe())))
+        var definition = Aggregation.For<int>()
+            .Fetch("slow", Fetches.Hang<int, string>(id => probes.GetOrAdd(id, _ => new TokenProbe())))
             .WithTimeout(TimeSpan.FromSeconds(20)) // below configuration: the configured Timeout replaces it
             .Build();
         using var host = Host(

@@ -2,7 +2,7 @@ using Actors.Aggregation.Hosting;
 using Actors.Tests.Shared;
 using Xunit;
 
-namespace Actors.Dashboard.Tests;
+namespace Actors.Aggregation.Hosting.Tests;
 
 /// <summary>Keeps accidental changes to the hosting library's public surface visible: any change must update the approved file in the same commit.</summary>
 public sealed class PublicApiSpecs

@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using Actors.Aggregation;
 using Akka.Actor;
 using Akka.Configuration;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace Actors.Aggregation.Tests.Support;
+namespace Actors.Tests.Shared;
 
 /// <summary>Base of the TestKit specs: a test actor system with short, test-friendly library settings.</summary>
 public abstract class AggregationSpec : Akka.TestKit.Xunit2.TestKit
