@@ -29,8 +29,13 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
 
     public static Props Props(FetcherSetup<TKey> setup) => Akka.Actor.Props.CreateBy(new Producer(setup));
 
-    /// <summary>Why this fetch's token fired: its own cause when its own token fired first, else the request's.</summary>
-    public CancellationCause? Cause => Volatile.Read(ref _ownCause) ?? _setup.Scope.Cause;
+    /// <summary>
+    /// Why this fetch's token fired: <see cref="CancellationCauseKind.FetchFinished"/> once its outcome was delivered (the
+    /// token fired after the fetch was done, whatever happened to the request later); else its own cause when its own token
+    /// fired first (stopped from outside), else the request's.
+    /// </summary>
+    public CancellationCause? Cause =>
+        _run is { IsDelivered: true } ? CancellationCause.Finished : Volatile.Read(ref _ownCause) ?? _setup.Scope.Cause;
 
     protected override void PreStart()
     {
@@ -90,8 +95,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
             if (!scope.IsEnded) scope.TryEnd(runtime.StopCause(_setup.Coordinator), runtime.Log);
             return;
         }
-        if (!scope.IsEnded)
-            Volatile.Write(ref _ownCause, stillRunning ? runtime.StopCause(_setup.Coordinator) : CancellationCause.Finished);
+        if (stillRunning && !scope.IsEnded) Volatile.Write(ref _ownCause, runtime.StopCause(_setup.Coordinator));
         _own.Cancel();
         // A fetch still running may yet register on the token; the source owns no timer, so leaving it to the GC is safe.
         // Disposing it also unlinks it from the request's token.
@@ -125,6 +129,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         public string Fetcher => step.Name;
         public long StoppedTimestamp => Interlocked.Read(ref _stopped);
         public bool IsAbandoned => Volatile.Read(ref _state) == Abandoned;
+        public bool IsDelivered => Volatile.Read(ref _state) == Delivered;
 
         private bool Move(int from, int to) => Interlocked.CompareExchange(ref _state, to, from) == from;
 

@@ -12,7 +12,7 @@ public sealed record CancellationCause(CancellationCauseKind Kind, string Descri
     internal static readonly CancellationCause Caller = new(CancellationCauseKind.CallerCancelled, AggregationCancelled.ByRequester);
     internal static readonly CancellationCause Requester = new(CancellationCauseKind.RequesterTerminated, "the requester terminated");
     internal static readonly CancellationCause Completed = new(CancellationCauseKind.RequestCompleted, "the request was decided without this part");
-    internal static readonly CancellationCause Finished = new(CancellationCauseKind.FetchFinished, "this fetch had finished; its actor stopped");
+    internal static readonly CancellationCause Finished = new(CancellationCauseKind.FetchFinished, "this fetch had finished before its token fired");
 
     internal static CancellationCause SiblingFailed(string fetcher) =>
         new(CancellationCauseKind.SiblingFailed, $"fetcher '{fetcher}' failed") { Fetcher = fetcher };

@@ -25,7 +25,7 @@ public enum CancellationCauseKind
     /// <summary>The actor system is shutting down.</summary>
     Shutdown,
 
-    /// <summary>This fetch had already finished; its actor stopped afterwards (to free its slot, or after its failure) while
-    /// the rest of the request went on.</summary>
+    /// <summary>This fetch had already finished, its outcome delivered, when its token fired: the token fires at the latest
+    /// when its actor stops, whatever the request did next.</summary>
     FetchFinished,
 }

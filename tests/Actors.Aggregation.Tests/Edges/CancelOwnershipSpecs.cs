@@ -1,4 +1,4 @@
-using Actors.Aggregation.Tests.Support;
+using Actors.Tests.Shared;
 using Akka.Actor;
 using Xunit;
 using Xunit.Abstractions;
@@ -95,7 +95,7 @@ public sealed class CancelOwnershipSpecs(ITestOutputHelper output) : Aggregation
         var second = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var aggregator = Sys.ActorOf(AggregatorActor.Props(Aggregation.For<int>()
             .Fetch("first", Fetches.Hang<int, string>(first))
-            .Fetch("second", async (int _, FetchContext context) =>
+            .Fetch("second", async context =>
             {
                 context.CancellationToken.Register(() => causes.TrySetResult(context.Cause));
                 second.TrySetResult();

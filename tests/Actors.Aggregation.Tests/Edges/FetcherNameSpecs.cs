@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Actors.Aggregation.Tests.Support;
+using Actors.Tests.Shared;
 using Akka.Actor;
 using Xunit;
 using Xunit.Abstractions;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Actors.Aggregation.Tests.Support;
+using Actors.Aggregation.Testing;
+using Actors.Tests.Shared;
 using Akka.Actor;
 using Akka.Event;
 using Xunit;

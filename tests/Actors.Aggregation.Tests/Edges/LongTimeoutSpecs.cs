@@ -1,4 +1,4 @@
-using Actors.Aggregation.Tests.Support;
+using Actors.Tests.Shared;
 using Akka.Actor;
 using Akka.Configuration;
 using Xunit;
@@ -12,7 +12,7 @@ namespace Actors.Aggregation.Tests.Edges;
 /// </summary>
 public sealed class LongTimeoutSpecs(ITestOutputHelper output) : AggregationSpec(output)
 {
-    private static AggregationBuilder<int> TwoInstant() => Aggregation.For<int>()
+    private static AggregationBuilder<int, string> TwoInstant() => Aggregation.For<int>()
         .Fetch("a", (int id, CancellationToken _) => Task.FromResult($"a{id}"))
         .Fetch("b", (int id, CancellationToken _) => Task.FromResult($"b{id}"));
 

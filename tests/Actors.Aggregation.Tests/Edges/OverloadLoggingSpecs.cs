@@ -1,4 +1,4 @@
-using Actors.Aggregation.Tests.Support;
+using Actors.Tests.Shared;
 using Akka.Actor;
 using Akka.Event;
 using Xunit;

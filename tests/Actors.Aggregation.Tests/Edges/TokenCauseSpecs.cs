@@ -1,4 +1,4 @@
-using Actors.Aggregation.Tests.Support;
+using Actors.Tests.Shared;
 using Akka.Actor;
 using Xunit;
 using Xunit.Abstractions;
@@ -11,22 +11,22 @@ public sealed class TokenCauseSpecs(ITestOutputHelper output) : AggregationSpec(
     /// <summary>A context-aware fetch that succeeds at once and hands back its context when its token fires.</summary>
     private sealed class ContextRecorder
     {
-        private readonly TaskCompletionSource<FetchContext> _fired = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<FetchContext<int>> _fired = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Func<int, FetchContext, Task<string>> Fetch(string value) => (_, context) =>
+        public Func<FetchContext<int>, Task<string>> Fetch(string value) => context =>
         {
             context.CancellationToken.Register(() => _fired.TrySetResult(context));
             return Task.FromResult(value);
         };
 
-        public Task<FetchContext> Fired => _fired.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        public Task<FetchContext<int>> Fired => _fired.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Theory]
     [InlineData("FailFast")]
     [InlineData("FailFast-limited")]
     [InlineData("CollectAll")]
-    public async Task The_token_of_a_fetch_that_succeeded_must_fire_with_RequestCompleted(string shape)
+    public async Task The_token_of_a_fetch_that_succeeded_must_fire_with_a_cause_saying_it_had_finished(string shape)
     {
         var first = new ContextRecorder();
         var second = new ContextRecorder();
@@ -52,7 +52,7 @@ public sealed class TokenCauseSpecs(ITestOutputHelper output) : AggregationSpec(
             var context = await recorder.Fired;
             var cause = context.Cause;
             Assert.True(cause is not null, $"the token of '{name}' fired without a cause");
-            Assert.Equal(CancellationCauseKind.RequestCompleted, cause!.Kind);
+            Assert.Equal(CancellationCauseKind.FetchFinished, cause!.Kind);
         }
         await AwaitQuietAsync(aggregator);
     }
