@@ -31,7 +31,7 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
         _setup.Runtime.Counters.FetcherStarted();
         try
         {
-            _sink = new ReplySink(Self, ((IInternalActorRef)Self).Provider);
+            _sink = new ReplySink(Self, ((IInternalActorRef)Self).Provider, _setup.Scope);
             if (_step.Target is { } target) Converse(target);
             else Context.ActorSelection(_step.Path!).Tell(new Identify(_step.Path), _sink);
         }
@@ -91,6 +91,7 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
                     throw Failed(e);
                 }
                 _done = true;
+                _sink!.Close(); // nothing more is wanted from the target
                 _setup.Coordinator.Tell(new PartCompleted(_step.Index, part), Self);
                 break;
             default:
@@ -103,6 +104,7 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
     private FetchFailedException Failed(Exception error)
     {
         _done = true;
+        _sink?.Close();
         var failure = _step.FailureOf(error);
         _setup.Scope.EndOnFailure(failure, _setup.Runtime.Log);
         return new FetchFailedException(_step.Index, failure);

@@ -5,20 +5,22 @@ namespace Actors.Aggregation;
 
 /// <summary>
 /// The address an ask fetcher's target answers and reports its death to. It passes everything on to the fetcher actor while
-/// that lives; once the fetcher has stopped (its request was decided), it drops what still comes, so a late reply is
-/// neither delivered nor a dead letter. Registered as a temporary actor, like an Ask's, so a target on another node can
+/// the fetcher waits for it; once the request's scope has ended, or the fetcher has its answer or has stopped, it drops what
+/// still comes, so a late reply (or death notice) is neither delivered nor a dead letter. Registered as a temporary actor, like an Ask's, so a target on another node can
 /// answer it by path.
 /// </summary>
 internal sealed class ReplySink : MinimalActorRef
 {
     private readonly IActorRefProvider _provider;
     private readonly ActorPath _path;
+    private readonly ICauseSource _scope;
     private IActorRef? _fetcher;
     private IInternalActorRef? _watched;
 
-    public ReplySink(IActorRef fetcher, IActorRefProvider provider)
+    public ReplySink(IActorRef fetcher, IActorRefProvider provider, ICauseSource scope)
     {
         _fetcher = fetcher;
+        _scope = scope;
         _provider = provider;
         _path = provider.TempPath();
         provider.RegisterTempActor(this, _path);
@@ -36,20 +38,23 @@ internal sealed class ReplySink : MinimalActorRef
         watchee.SendSystemMessage(new Watch(watchee, this));
     }
 
-    /// <summary>The fetcher stopped: drop from now on, stop watching, and leave the temporary actors.</summary>
+    /// <summary>The fetcher has its answer, or stopped: drop from now on, stop watching, and leave the temporary actors. Idempotent.</summary>
     public void Close()
     {
-        Volatile.Write(ref _fetcher, null);
+        if (Interlocked.Exchange(ref _fetcher, null) is null) return;
         _watched?.SendSystemMessage(new Unwatch(_watched, this));
         _provider.UnregisterTempActor(_path);
     }
 
-    protected override void TellInternal(object message, IActorRef sender) => Volatile.Read(ref _fetcher)?.Tell(message, sender);
+    /// <summary>The fetcher, while it still waits for something: not once the request's scope has ended (its actor is
+    /// stopping or about to, and a message to it then would be a dead letter).</summary>
+    private IActorRef? Waiting => _scope.Cause is null ? Volatile.Read(ref _fetcher) : null;
+
+    protected override void TellInternal(object message, IActorRef sender) => Waiting?.Tell(message, sender);
 
     public override void SendSystemMessage(ISystemMessage message)
     {
-        if (message is DeathWatchNotification notification)
-            Volatile.Read(ref _fetcher)?.Tell(new TargetTerminated(notification.Actor), ActorRefs.NoSender);
+        if (message is DeathWatchNotification notification) Waiting?.Tell(new TargetTerminated(notification.Actor), ActorRefs.NoSender);
     }
 
     /// <summary>The watched target terminated.</summary>
