@@ -84,6 +84,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
             // A .NET timer rather than IWithTimers: Akka's scheduler ticks every 10 ms (measured deadline overshoot p99
             // 39-42 ms vs 20-24 ms). Disposed when the request is decided and in PostStop, so it never outlives the request.
             _deadline = new Timer(static state => ((Coordinator<TKey, TResult>)state!).OnDeadlineTimer(), this, remaining, Timeout.InfiniteTimeSpan);
+            _runtime.Faults?.WhileStarting(_scope.RequestId); // test-only breakage
             StartFetchers();
         }
         catch (Exception e)

@@ -18,6 +18,17 @@ internal sealed class FaultInjection
     /// </summary>
     public Func<string, bool>? SkipStoppingAFetcher { get; init; }
 
+    /// <summary>
+    /// For the requests it returns true for, the coordinator throws while it starts the request (after arming its deadline,
+    /// before its fetchers), standing for any failure while a request starts: it must still be answered exactly once.
+    /// </summary>
+    public Func<string, bool>? FailWhileStarting { get; init; }
+
+    internal void WhileStarting(string requestId)
+    {
+        if (FailWhileStarting?.Invoke(requestId) == true) throw new InvalidOperationException("injected failure while starting the request");
+    }
+
     /// <summary>The broken stop. True when it applied: the coordinator then must not stop itself.</summary>
     internal bool LeaksAFetcher<TKey>(IActorContext coordinator, string requestId, FetchStep<TKey>[] steps)
     {
