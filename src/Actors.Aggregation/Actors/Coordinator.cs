@@ -103,12 +103,13 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         while (_phase == Phase.Running && !_scope.IsEnded && _nextToStart < steps.Length && (limit is null || _alive < limit))
         {
             var step = steps[_nextToStart++];
-            _parts.Start(step.Index);
+            var attempts = step.Retries ? new AttemptCounter() : null;
+            _parts.Start(step.Index, attempts);
             IActorRef child;
             try
             {
                 // Named after the fetcher, so paths, logs and leak reports say which fetcher an actor runs.
-                child = _context.ActorOf(step.CreateFetcher(new FetcherSetup<TKey>(step, _scope, _self, _runtime)), step.ActorName);
+                child = _context.ActorOf(step.CreateFetcher(new FetcherSetup<TKey>(step, _scope, _self, _runtime, attempts)), step.ActorName);
             }
             catch (Exception e)
             {

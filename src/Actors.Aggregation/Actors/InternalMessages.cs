@@ -32,5 +32,18 @@ internal sealed class FetchFailedException(int index, FetcherFailed failure)
     public FetcherFailed Failure { get; } = failure;
 }
 
-/// <summary>What a fetcher actor needs: its step, the request it serves, where to report, and the aggregator's shared parts.</summary>
-internal sealed record FetcherSetup<TKey>(FetchStep<TKey> Step, RequestScope<TKey> Scope, IActorRef Coordinator, AggregatorRuntime Runtime);
+/// <summary>
+/// What a fetcher actor needs: its step, the request it serves, where to report, the aggregator's shared parts, and, for a
+/// retried step, the count of attempts started, which its retry loop moves and the coordinator reads for the part's outcome.
+/// </summary>
+internal sealed record FetcherSetup<TKey>(FetchStep<TKey> Step, RequestScope<TKey> Scope, IActorRef Coordinator, AggregatorRuntime Runtime, AttemptCounter? Attempts);
+
+/// <summary>Attempts a retried fetch has started; written by its retry loop, read by its coordinator.</summary>
+internal sealed class AttemptCounter
+{
+    private int _started;
+
+    public int Started => Volatile.Read(ref _started);
+
+    public int Next() => Interlocked.Increment(ref _started);
+}

@@ -23,6 +23,9 @@ internal abstract class FetchStep<TKey>
     /// <summary>The child actor that runs this step for one request.</summary>
     public abstract Props CreateFetcher(FetcherSetup<TKey> setup);
 
+    /// <summary>True when the step may make more than one attempt, so its attempts are counted.</summary>
+    public virtual bool Retries => false;
+
     /// <summary>
     /// Name of the fetcher's child actor: <see cref="Name"/>, escaped into a valid actor path element (injectively, so
     /// distinct names never collide), so paths, logs and <see cref="LeakReport"/>s show which fetcher an actor runs.
@@ -70,6 +73,8 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
         _retry?.Validate(Name);
     }
 
+    public override bool Retries => _retry is not null;
+
     public override Task Start(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes) =>
         _retry is null ? Attempt(setup, cancellationToken, causes, 1) : Retrying(setup, cancellationToken, causes, _retry);
 
@@ -89,8 +94,10 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
     private async Task<TPart> Retrying(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, RetryPolicy retry)
     {
         var log = setup.Runtime.Log;
-        for (var attempt = 1; ; attempt++)
+        var attempts = setup.Attempts!;
+        while (true)
         {
+            var attempt = attempts.Next();
             Exception failure;
             try
             {

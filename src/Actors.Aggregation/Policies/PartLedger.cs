@@ -26,6 +26,7 @@ internal sealed class PartLedger
     private readonly IReadOnlyList<string> _names;
     private readonly PartState[] _states;
     private readonly object?[] _values;
+    private AttemptCounter?[]? _attempts;
     private FetcherFailed?[]? _errors;
     private List<FetcherFailed>? _failures;
 
@@ -48,12 +49,18 @@ internal sealed class PartLedger
 
     public PartState this[int index] => _states[index];
 
-    public void Start(int index)
+    /// <summary>The part starts; <paramref name="attempts"/> counts its attempts when it may make more than one.</summary>
+    public void Start(int index, AttemptCounter? attempts = null)
     {
         if (_states[index] != PartState.Waiting) throw new InvalidOperationException($"Part '{_names[index]}' started twice.");
         _states[index] = PartState.Running;
+        if (attempts is not null) (_attempts ??= new AttemptCounter?[_states.Length])[index] = attempts;
         Running++;
     }
+
+    /// <summary>Attempts part <paramref name="index"/> has started: 0 before it starts, 1 unless it is retried.</summary>
+    private int AttemptsOf(int index) =>
+        _states[index] == PartState.Waiting ? 0 : _attempts?[index]?.Started is { } started and > 0 ? started : 1;
 
     public bool Succeed(int index, object? value)
     {
@@ -93,10 +100,10 @@ internal sealed class PartLedger
         {
             outcomes[i] = _states[i] switch
             {
-                PartState.Succeeded => new PartOutcome(_names[i], PartStatus.Succeeded, _values[i], null),
+                PartState.Succeeded => new PartOutcome(_names[i], PartStatus.Succeeded, _values[i], null) { Attempts = AttemptsOf(i) },
                 PartState.Failed => new PartOutcome(_names[i], PartStatus.Failed, null, _errors![i]!.Exception) { Attempts = _errors[i]!.Attempts },
-                PartState.Running => new PartOutcome(_names[i], PartStatus.TimedOut, null, null),
-                _ => new PartOutcome(_names[i], PartStatus.NotStarted, null, null),
+                PartState.Running => new PartOutcome(_names[i], PartStatus.TimedOut, null, null) { Attempts = AttemptsOf(i) },
+                _ => new PartOutcome(_names[i], PartStatus.NotStarted, null, null) { Attempts = 0 },
             };
         }
         return outcomes;

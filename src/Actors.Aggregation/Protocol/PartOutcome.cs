@@ -7,6 +7,6 @@ namespace Actors.Aggregation;
 /// <param name="Error">The exception the fetch threw, the very instance, when <see cref="PartStatus.Failed"/>.</param>
 public sealed record PartOutcome(string Fetcher, PartStatus Status, object? Value, Exception? Error)
 {
-    /// <summary>How many attempts the fetch made (more than 1 only with a <see cref="RetryPolicy"/>).</summary>
+    /// <summary>How many attempts the fetch started: more than 1 only with a <see cref="RetryPolicy"/>, 0 when it never started.</summary>
     public int Attempts { get; init; } = 1;
 }

@@ -126,4 +126,29 @@ public sealed class RetrySpecs(ITestOutputHelper output) : AggregationSpec(outpu
         Assert.Throws<ArgumentException>(() =>
             Aggregation.For<int>().Fetch("a", Fetches.Hang<int, string>(), new RetryPolicy(2) { Jitter = 2 }).Build());
     }
+
+    [Fact]
+    public async Task Every_part_outcome_must_count_the_attempts_its_fetch_started()
+    {
+        // Two slots: the two retried fetchers first, then two that hang and hold both slots, so the last never starts.
+        var definition = Aggregation.For<int>()
+            .Fetch("always-failing", context => Task.FromException<string>(new TimeoutException($"attempt {context.Attempt}")), ThreeQuick)
+            .Fetch("second-time", context =>
+                context.Attempt == 1 ? Task.FromException<string>(new TimeoutException("first")) : Task.FromResult("ok"), ThreeQuick)
+            .Fetch("hanging-retried", Fetches.Hang<int, string>(), ThreeQuick)
+            .Fetch("hanging", Fetches.Hang<int, string>())
+            .Fetch("never-started", Fetches.After<int, string>(Ms(1), "late"))
+            .WithMaxConcurrency(2)
+            .WithPolicy(CompletionPolicy.CollectAll)
+            .WithTimeout(TimeSpan.FromSeconds(2))
+            .Build();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(definition));
+
+        aggregator.Tell(new Aggregate<int>(1));
+
+        var parts = (await ExpectMsgAsync<AggregateCompleted<string>>(TimeSpan.FromSeconds(10))).Parts;
+        Assert.Equal([PartStatus.Failed, PartStatus.Succeeded, PartStatus.TimedOut, PartStatus.TimedOut, PartStatus.NotStarted],
+            parts.Select(p => p.Status));
+        Assert.Equal([3, 2, 1, 1, 0], parts.Select(p => p.Attempts));
+    }
 }
