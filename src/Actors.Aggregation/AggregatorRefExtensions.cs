@@ -92,13 +92,14 @@ public static class AggregatorRefExtensions
 
     /// <summary>
     /// A local aggregator known to have stopped gets no request: a message to it would go to dead letters and the call would
-    /// wait for nothing. A cheap read of the local cell; Akka marks it obsolete in favour of DeathWatch, which would cost two
-    /// system messages per call. A ref on another node is never known dead here.
+    /// wait for nothing. A cheap read of the local cell (a child's <c>LocalActorRef</c> or a top-level actor's
+    /// <c>RepointableActorRef</c>); Akka marks it obsolete in favour of DeathWatch, which would cost two system messages per
+    /// call. A ref on another node is never known dead here.
     /// </summary>
     private static bool IsStoppedLocalActor(IActorRef actor)
     {
 #pragma warning disable CS0618
-        return actor is LocalActorRef { IsTerminated: true };
+        return actor is ActorRefWithCell and IInternalActorRef { IsTerminated: true };
 #pragma warning restore CS0618
     }
 }
