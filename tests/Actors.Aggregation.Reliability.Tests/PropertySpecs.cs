@@ -18,7 +18,7 @@ public sealed class PropertySpecs : ReliabilitySpec, IDisposable
     private static readonly long Iterations = long.TryParse(Environment.GetEnvironmentVariable("AGGREGATION_PROPERTY_ITER"), out var n) ? n : 500;
 
     /// <summary>Scenarios in flight at once (each has 1 to 6 requests of 1 to 8 fetchers).</summary>
-    private const int Concurrency = 48;
+    private const int Concurrency = 40;
 
     private readonly UnobservedTaskExceptions _unobserved = new();
     private readonly DeadLetterLog _deadLetters;

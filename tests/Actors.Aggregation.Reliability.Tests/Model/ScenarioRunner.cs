@@ -25,7 +25,7 @@ public sealed class ScenarioRunner(
     StallMonitor? stalls = null)
 {
     /// <summary>Attempts per scenario when the process itself froze while it ran (see <see cref="RunAsync"/>).</summary>
-    private const int Attempts = 3;
+    private const int Attempts = 4;
 
     private readonly ConcurrentQueue<string> _voided = new();
 
@@ -63,7 +63,9 @@ public sealed class ScenarioRunner(
     /// Runs the scenario and checks it. The model's timing assumes the process gets to run: events of a request are
     /// <see cref="Scenario.Gap"/> apart, and a freeze of the whole process (measured by <paramref name="stalls"/>: a 10 ms
     /// timer waking up late) longer than half of that can reorder them. A failing run during which such a freeze happened is
-    /// therefore void, and the scenario runs again, at most <see cref="Attempts"/> times in all; a real bug fails every time.
+    /// therefore void, and the scenario runs again after a pause (1 s, 2 s, 4 s: stalls come in bursts, and a scenario under a
+    /// concurrency limit chains its fetchers, so one stall delays all that follow), at most <see cref="Attempts"/> times in
+    /// all; a real bug fails every time.
     /// </summary>
     public async Task RunAsync(Scenario scenario)
     {
@@ -79,6 +81,8 @@ public sealed class ScenarioRunner(
                 && stalls?.StalledBetween(started, System.Diagnostics.Stopwatch.GetTimestamp(), Scenario.Gap / 2) is { } stall)
             {
                 _voided.Enqueue($"voided after a {stall.TotalMilliseconds:0} ms stall of the whole process: {e.Message.Split('\n')[0]}");
+                // Stalls come in bursts (another process building on the same two cores): let this one pass before the re-run.
+                await Task.Delay(TimeSpan.FromSeconds(1 << (attempt - 1)));
             }
         }
     }
