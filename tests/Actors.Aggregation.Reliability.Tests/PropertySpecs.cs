@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Actors.Aggregation.Reliability.Tests.Model;
 using Actors.Aggregation.Reliability.Tests.Support;
@@ -18,7 +19,7 @@ public sealed class PropertySpecs : ReliabilitySpec, IDisposable
     private static readonly long Iterations = long.TryParse(Environment.GetEnvironmentVariable("AGGREGATION_PROPERTY_ITER"), out var n) ? n : 500;
 
     /// <summary>Scenarios in flight at once (each has 1 to 6 requests of 1 to 8 fetchers).</summary>
-    private const int Concurrency = 32;
+    private const int Concurrency = 40;
 
     private readonly UnobservedTaskExceptions _unobserved = new();
     private readonly DeadLetterLog _deadLetters;
@@ -49,7 +50,9 @@ public sealed class PropertySpecs : ReliabilitySpec, IDisposable
         }
 
         Output.WriteLine($"{Iterations} scenarios (after warm-up), {runner.Requests} requests in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s; "
-            + $"expected replies: {runner.DescribeOutcomes()}; Akka former-watcher dead letters tolerated: {runner.FormerWatcherNotifications}");
+            + $"expected replies: {runner.DescribeOutcomes()}; requests: {runner.DescribeShapes()}; {definitions.Count} definitions; "
+            + $"Akka former-watcher dead letters tolerated: {runner.FormerWatcherNotifications}");
+        Output.WriteLine(runner.DescribeLateness());
         var unobserved = _unobserved.Collect();
         Assert.True(unobserved.Count == 0, $"unobserved task exceptions: {string.Join("; ", unobserved.Select(e => e.Message))}");
         Assert.True(runner.Requests >= Iterations, "every scenario has at least one request");
@@ -112,25 +115,33 @@ public sealed class PropertySpecs : ReliabilitySpec, IDisposable
         base.Dispose();
     }
 
-    /// <summary>One definition per fetcher count, fetchers f0..f(n-1), each running its script from the request's key.</summary>
+    /// <summary>
+    /// One definition per shape (fetcher count, policy, limit, each fetcher's retry policy), built once and shared by every
+    /// scenario: fetchers f0..f(n-1), each running its script from the request's key.
+    /// </summary>
     private sealed class Definitions
     {
-        private readonly AggregationDefinition<RequestRun, string>[] _byCount = new AggregationDefinition<RequestRun, string>[9];
+        private readonly ConcurrentDictionary<string, AggregationDefinition<RequestRun, string>> _byShape = new();
 
-        public AggregationDefinition<RequestRun, string> For(int fetchers)
+        public int Count => _byShape.Count;
+
+        public AggregationDefinition<RequestRun, string> For(RequestCase request) =>
+            _byShape.GetOrAdd(request.DefinitionKey, _ => Build(request));
+
+        private AggregationDefinition<RequestRun, string> Build(RequestCase request)
         {
-            lock (_byCount)
+            var builder = Aggregation.For<RequestRun>();
+            foreach (var fetcher in request.Fetchers)
             {
-                if (_byCount[fetchers] is { } known) return known;
-                var builder = Aggregation.For<RequestRun>();
-                for (var i = 0; i < fetchers; i++)
-                {
-                    var index = i;
-                    builder = builder.Fetch($"f{index}", (run, ct) => run.Fetch(index, ct));
-                }
-                var definition = builder.Build();
-                return _byCount[fetchers] = definition;
+                var index = fetcher.Index;
+                builder = fetcher.Retry is { } retry
+                    ? builder.Fetch($"f{index}", (run, ct) => run.Fetch(index, ct), retry.ToLibrary())
+                    : builder.Fetch($"f{index}", (run, ct) => run.Fetch(index, ct));
             }
+            if (request.Policy.Kind != PolicyKind.FailFast) builder = builder.WithPolicy(request.Policy.ToLibrary());
+            if (request.Limit is { } limit) builder = builder.WithMaxConcurrency(limit);
+            var definition = builder.Build();
+            return definition;
         }
     }
 }

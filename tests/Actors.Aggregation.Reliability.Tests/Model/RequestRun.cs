@@ -6,30 +6,52 @@ namespace Actors.Aggregation.Reliability.Tests.Model;
 /// <summary>A fetch's scripted failure; its message names the fetcher and the request, so a stray one can be traced.</summary>
 public sealed class ScriptedFault(string message) : Exception(message);
 
+/// <summary>The messages of scripted failures; the runner checks a reported failure against them.</summary>
+public static class Scripted
+{
+    public static string Faulted(string fetcher, string requestId, int attempt) => $"{fetcher} of {requestId} faulted (attempt {attempt})";
+
+    public static string Threw(string fetcher, string requestId, int attempt) => $"{fetcher} of {requestId} threw before its first await (attempt {attempt})";
+}
+
 /// <summary>
 /// One generated request while it runs: the aggregation key (every fetcher reads its script from it), and what was seen:
-/// fetches started, tokens fired, fetches still running, replies received.
+/// fetchers started, attempts made, tokens fired, fetches still running, replies received.
 /// </summary>
-public sealed class RequestRun(RequestCase @case, string requestId)
+public sealed class RequestRun
 {
     private readonly ConcurrentQueue<object> _replies = new();
     private readonly TaskCompletionSource _firstReply = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly int[] _attempts;
     private int _started;
+    private int _ignorersStarted;
     private int _tokensFired;
     private int _running;
 
-    public RequestCase Case { get; } = @case;
-    public string RequestId { get; } = requestId;
+    public RequestRun(RequestCase @case, string requestId)
+    {
+        Case = @case;
+        RequestId = requestId;
+        _attempts = new int[@case.Fetchers.Count];
+    }
+
+    public RequestCase Case { get; }
+    public string RequestId { get; }
     public IActorRef Requester { get; set; } = ActorRefs.Nobody;
     public bool RequesterStopped { get; set; }
 
+    /// <summary>Fetchers whose first attempt was called.</summary>
     public int Started => Volatile.Read(ref _started);
 
-    /// <summary>Fetches that ignore their token and were started (one declared after a fetcher that fails at once may never start).</summary>
+    /// <summary>Attempts fetcher <paramref name="index"/> made (0: it never started).</summary>
+    public int AttemptsOf(int index) => Volatile.Read(ref _attempts[index]);
+
+    /// <summary>Attempts that ignore their token and were started (under a limit, or after a failure, some never start).</summary>
     public int IgnorersStarted => Volatile.Read(ref _ignorersStarted);
 
-    private int _ignorersStarted;
+    /// <summary>Started fetchers whose token fired (registered once per fetcher: its attempts share its token).</summary>
     public int TokensFired => Volatile.Read(ref _tokensFired);
+
     public int Running => Volatile.Read(ref _running);
     public IReadOnlyList<object> Replies => _replies.ToArray();
     public Task FirstReply => _firstReply.Task;
@@ -40,34 +62,41 @@ public sealed class RequestRun(RequestCase @case, string requestId)
         _firstReply.TrySetResult();
     }
 
-    /// <summary>The fetch of fetcher <paramref name="index"/>, as its script says.</summary>
+    /// <summary>One attempt of fetcher <paramref name="index"/>, as its script says.</summary>
     public Task<string?> Fetch(int index, CancellationToken token)
     {
         var fetcher = Case.Fetchers[index];
-        Interlocked.Increment(ref _started);
-        if (fetcher.Behaviour == Behaviour.HangsIgnoringToken) Interlocked.Increment(ref _ignorersStarted);
-        token.Register(() => Interlocked.Increment(ref _tokensFired));
-        return fetcher.Behaviour switch
+        var attempt = Interlocked.Increment(ref _attempts[index]);
+        if (attempt == 1)
         {
-            Behaviour.ThrowsBeforeFirstAwait => throw new ScriptedFault($"{fetcher.Name} of {RequestId} threw before its first await"),
+            Interlocked.Increment(ref _started);
+            token.Register(() => Interlocked.Increment(ref _tokensFired));
+        }
+        if (attempt > fetcher.Script.Count)
+            throw new InvalidOperationException($"{fetcher.Name} of {RequestId}: attempt {attempt} was not scripted (the model says it never happens)");
+        var script = fetcher.Script[attempt - 1];
+        if (script.Behaviour == Behaviour.HangsIgnoringToken) Interlocked.Increment(ref _ignorersStarted);
+        return script.Behaviour switch
+        {
+            Behaviour.ThrowsBeforeFirstAwait => throw new ScriptedFault(Scripted.Threw(fetcher.Name, RequestId, attempt)),
             Behaviour.ReturnsNullTask => null!,
-            _ => RunAsync(fetcher, token),
+            _ => RunAsync(fetcher, script, attempt, token),
         };
     }
 
-    private async Task<string?> RunAsync(FetcherCase fetcher, CancellationToken token)
+    private async Task<string?> RunAsync(FetcherCase fetcher, AttemptScript script, int attempt, CancellationToken token)
     {
         Interlocked.Increment(ref _running);
         try
         {
-            switch (fetcher.Behaviour)
+            switch (script.Behaviour)
             {
                 case Behaviour.Succeeds:
-                    await Task.Delay(fetcher.At!.Value, token);
+                    await Task.Delay(script.Duration, token);
                     return fetcher.NullPart ? null : ReferenceModel.PartOf(fetcher);
                 case Behaviour.Faults:
-                    await Task.Delay(fetcher.At!.Value, token);
-                    throw new ScriptedFault($"{fetcher.Name} of {RequestId} faulted");
+                    await Task.Delay(script.Duration, token);
+                    throw new ScriptedFault(Scripted.Faulted(fetcher.Name, RequestId, attempt));
                 case Behaviour.HangsHonouringToken:
                     await Task.Delay(Timeout.InfiniteTimeSpan, token);
                     throw new InvalidOperationException("unreachable");

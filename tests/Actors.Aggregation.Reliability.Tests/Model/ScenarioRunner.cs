@@ -11,22 +11,23 @@ public sealed class ModelViolation(string message) : Exception(message);
 
 /// <summary>
 /// Runs one generated <see cref="Scenario"/> against real aggregators and checks it against the reference model:
-/// each request gets exactly the predicted reply (none where its requester died); once quiet, no coordinator or fetcher
-/// actor is alive and no fetch still runs; every started fetch saw its token fire; the abandoned fetches are exactly the
-/// token-ignoring ones; no dead letter involves the aggregators or requesters; no unobserved task exception names the scenario.
-/// Many scenarios run at once (CsCheck's threads), each on its own aggregators.
+/// each request gets exactly the predicted reply (none where its requester died); exactly the predicted fetchers started,
+/// each making the predicted number of attempts; once quiet, no coordinator or fetcher actor is alive and no fetch still
+/// runs; every started fetch saw its token fire; the abandoned fetches are exactly the token-ignoring ones started; no dead
+/// letter involves the aggregators or requesters; no unobserved task exception names the scenario.
+/// Many scenarios run at once (CsCheck's threads), each on its own aggregators (one per definition its requests use).
 /// </summary>
 internal sealed class ScenarioRunner(
     ActorSystem system,
     DeadLetterLog deadLetters,
     UnobservedTaskExceptions unobserved,
-    Func<int, AggregationDefinition<RequestRun, string>> definitionFor,
+    Func<RequestCase, AggregationDefinition<RequestRun, string>> definitionFor,
     TimeSpan quietMargin,
     StallMonitor? stalls = null,
     FaultInjection? faults = null)
 {
     /// <summary>Attempts per scenario when the process itself froze while it ran (see <see cref="RunAsync"/>).</summary>
-    private const int Attempts = 3;
+    private const int Attempts = 4;
 
     private readonly ConcurrentQueue<string> _voided = new();
 
@@ -44,9 +45,14 @@ internal sealed class ScenarioRunner(
 
     public int Requests => _outcomes.Values.Sum();
 
+    private readonly ConcurrentDictionary<string, int> _shapes = new();
+    private readonly ConcurrentQueue<double> _lateness = new();
+
     public void ResetOutcomes()
     {
         _outcomes.Clear();
+        _shapes.Clear();
+        _lateness.Clear();
         _voided.Clear();
     }
 
@@ -59,7 +65,9 @@ internal sealed class ScenarioRunner(
     /// Runs the scenario and checks it. The model's timing assumes the process gets to run: events of a request are
     /// <see cref="Scenario.Gap"/> apart, and a freeze of the whole process (measured by <paramref name="stalls"/>: a 10 ms
     /// timer waking up late) longer than half of that can reorder them. A failing run during which such a freeze happened is
-    /// therefore void, and the scenario runs again, at most <see cref="Attempts"/> times in all; a real bug fails every time.
+    /// therefore void, and the scenario runs again after a pause (1 s, 2 s, 4 s: stalls come in bursts, and a scenario under a
+    /// concurrency limit chains its fetchers, so one stall delays all that follow), at most <see cref="Attempts"/> times in
+    /// all; a real bug fails every time.
     /// </summary>
     public async Task RunAsync(Scenario scenario)
     {
@@ -75,6 +83,8 @@ internal sealed class ScenarioRunner(
                 && stalls?.StalledBetween(started, System.Diagnostics.Stopwatch.GetTimestamp(), Scenario.Gap / 2) is { } stall)
             {
                 _voided.Enqueue($"voided after a {stall.TotalMilliseconds:0} ms stall of the whole process: {e.Message.Split('\n')[0]}");
+                // Stalls come in bursts (another process building on the same two cores): let this one pass before the re-run.
+                await Task.Delay(TimeSpan.FromSeconds(1 << (attempt - 1)));
             }
         }
     }
@@ -82,19 +92,20 @@ internal sealed class ScenarioRunner(
     private async Task RunOnceAsync(Scenario scenario)
     {
         var id = $"s{Interlocked.Increment(ref _scenarios)}";
-        var aggregators = new Dictionary<int, IActorRef>();
+        var aggregators = new Dictionary<string, IActorRef>();
         var runs = scenario.Requests.Select(r => new RequestRun(r, $"{id}-r{r.Number}")).ToList();
         try
         {
-            foreach (var n in scenario.Requests.Select(r => r.Fetchers.Count).Distinct())
-                aggregators[n] = system.ActorOf(AggregatorActor.Props(definitionFor(n), _settings, faults), $"{id}-n{n}");
+            foreach (var request in scenario.Requests)
+                if (!aggregators.ContainsKey(request.DefinitionKey))
+                    aggregators[request.DefinitionKey] = system.ActorOf(AggregatorActor.Props(definitionFor(request), _settings, faults), $"{id}-a{aggregators.Count}");
             foreach (var run in runs) run.Requester = system.ActorOf(Requester.Props(run), $"{id}-requester{run.Case.Number}");
             // Every actor answers once before the clock starts, so the scenario's times count from a running system.
             foreach (var aggregator in aggregators.Values) await aggregator.Ask<AggregatorStats>(GetAggregatorStats.Instance, TimeSpan.FromSeconds(10));
             foreach (var run in runs) await run.Requester.Ask(Requester.Flush.Instance, TimeSpan.FromSeconds(10));
 
             // Interruptions may come after the request was decided (a late cancel, a requester dying after its reply): those must be harmless too.
-            var interruptions = Task.WhenAll(runs.Select(run => Start(run, aggregators[run.Case.Fetchers.Count])).ToList());
+            var interruptions = Task.WhenAll(runs.Select(run => Start(run, aggregators[run.Case.DefinitionKey])).ToList());
 
             var violations = new List<string>();
             var decideWithin = scenario.Horizon + quietMargin;
@@ -117,7 +128,7 @@ internal sealed class ScenarioRunner(
                 await AggregationAssert.NoLeaksAsync(aggregator, scenario.Horizon + Scenario.IgnorerTail + quietMargin);
 
             foreach (var run in runs) await CheckRequestAsync(run, violations);
-            foreach (var (n, aggregator) in aggregators) await CheckAggregatorAsync(aggregator, runs.Where(r => r.Case.Fetchers.Count == n).ToList(), violations);
+            foreach (var (key, aggregator) in aggregators) await CheckAggregatorAsync(aggregator, runs.Where(r => r.Case.DefinitionKey == key).ToList(), violations);
 
             var paths = aggregators.Values.Concat(runs.Select(r => r.Requester)).Select(a => a.Path);
             foreach (var letter in await deadLetters.InvolvingAsync(paths))
@@ -128,7 +139,13 @@ internal sealed class ScenarioRunner(
                 violations.Add($"unobserved task exception: {e.GetType().Name}: {e.Message}");
 
             if (violations.Count > 0) throw new ModelViolation(string.Join("\n", violations));
-            foreach (var run in runs) _outcomes.AddOrUpdate(run.Case.Expected.GetType().Name, 1, (_, c) => c + 1);
+            foreach (var run in runs)
+            {
+                _outcomes.AddOrUpdate(run.Case.Expected.GetType().Name, 1, (_, c) => c + 1);
+                foreach (var shape in Shapes(run.Case)) _shapes.AddOrUpdate(shape, 1, (_, c) => c + 1);
+                if (run.Replies is [IAggregateReply reply])
+                    _lateness.Enqueue((reply.Elapsed - Scenario.Gap * run.Case.Prediction.DecisionSlot).TotalMilliseconds);
+            }
         }
         finally
         {
@@ -179,12 +196,16 @@ internal sealed class ScenarioRunner(
             violations.Add($"{Name(run)}: expected {expected}, got {Describe(replies[0])}{mismatch}");
         }
 
-        var n = run.Case.Fetchers.Count;
-        // All fetchers start at once, except that once a fetcher has failed before its first await (or returned a null
-        // task), the request is decided and the coordinator starts no more: later-declared ones may never start.
-        var failsAtOnce = run.Case.Fetchers.Any(f => f.Behaviour is Behaviour.ThrowsBeforeFirstAwait or Behaviour.ReturnsNullTask);
-        if (failsAtOnce ? run.Started is < 1 || run.Started > n : run.Started != n)
-            violations.Add($"{Name(run)}: {run.Started} of {n} fetches started");
+        var prediction = run.Case.Prediction;
+        foreach (var fetcher in run.Case.Fetchers)
+        {
+            var i = fetcher.Index;
+            var attempts = run.AttemptsOf(i);
+            if (prediction.MustStart[i] && attempts == 0) violations.Add($"{Name(run)}: {fetcher.Name} never started, but it must");
+            else if (!prediction.MayStart[i] && attempts > 0) violations.Add($"{Name(run)}: {fetcher.Name} started ({attempts} attempt(s)), but it must not");
+            else if (attempts > 0 && prediction.Attempts[i] is { } predicted && attempts != predicted)
+                violations.Add($"{Name(run)}: {fetcher.Name} made {attempts} attempt(s), expected {predicted}");
+        }
         if (run.TokensFired != run.Started) violations.Add($"{Name(run)}: {run.TokensFired} of {run.Started} started fetches saw their token fire");
         if (run.Running != 0) violations.Add($"{Name(run)}: {run.Running} fetch(es) still running once quiet");
     }
@@ -208,16 +229,13 @@ internal sealed class ScenarioRunner(
             case (Expected.Succeeds s, AggregateSucceeded<string> ok):
                 return ok.Result == s.Result ? null : "";
             case (Expected.FetcherFails f, AggregateFailed { Reason: FetcherFailed failed }):
-                if (!f.AnyOf.Contains(failed.Fetcher)) return "";
-                var script = run.Case.Fetchers.Single(x => x.Name == failed.Fetcher);
-                var causeOk = script.Behaviour switch
-                {
-                    Behaviour.Faults => failed.Exception is ScriptedFault { Message: var m } && m == $"{script.Name} of {run.RequestId} faulted",
-                    Behaviour.ThrowsBeforeFirstAwait => failed.Exception is ScriptedFault { Message: var m } && m.EndsWith("threw before its first await", StringComparison.Ordinal),
-                    Behaviour.ReturnsNullTask => failed.Exception is InvalidOperationException { Message: var m } && m.Contains("null Task", StringComparison.Ordinal),
-                    _ => false,
-                };
-                return causeOk ? null : $" (cause {failed.Exception.GetType().Name}: {failed.Exception.Message})";
+                return f.AnyOf.FirstOrDefault(x => x.Fetcher == failed.Fetcher) is { } script
+                    ? CauseMismatch(run, script, failed.Exception, failed.Attempts)
+                    : "";
+            case (Expected.QuorumNotReached q, AggregateFailed { Reason: QuorumNotReached quorum }):
+                return quorum.Required == q.Required ? FailuresMismatch(run, q, quorum.Failures) : $" (required {quorum.Required})";
+            case (Expected.Completed c, AggregateCompleted<string> completed):
+                return PartsMismatch(run, c, completed);
             case (Expected.DeadlineExceeded d, AggregateFailed { Reason: DeadlineExceeded late }):
                 return late.Pending.SequenceEqual(d.Pending) && late.Timeout == run.Case.Deadline ? null : "";
             case (Expected.Cancelled, AggregateFailed { Reason: AggregationCancelled { Reason: AggregationCancelled.ByRequester } }):
@@ -227,20 +245,102 @@ internal sealed class ScenarioRunner(
         }
     }
 
+    /// <summary>Whether a reported failure is the scripted one: the exception its final attempt throws, and the attempt count.</summary>
+    private static string? CauseMismatch(RequestRun run, Failure script, Exception? exception, int attempts)
+    {
+        var causeOk = script.Kind switch
+        {
+            Behaviour.Faults => exception is ScriptedFault { Message: var m } && m == Scripted.Faulted(script.Fetcher, run.RequestId, script.Attempts),
+            Behaviour.ThrowsBeforeFirstAwait => exception is ScriptedFault { Message: var m } && m == Scripted.Threw(script.Fetcher, run.RequestId, script.Attempts),
+            Behaviour.ReturnsNullTask => exception is InvalidOperationException { Message: var m } && m.Contains("null Task", StringComparison.Ordinal),
+            _ => false,
+        };
+        if (!causeOk) return $" ({script.Fetcher}'s cause {exception?.GetType().Name}: {exception?.Message})";
+        return attempts == script.Attempts ? null : $" ({script.Fetcher}: {attempts} attempt(s) reported, expected {script.Attempts})";
+    }
+
+    /// <summary>Every failure, group by group; within a group (failures at time zero) any of its candidates, in any order.</summary>
+    private static string? FailuresMismatch(RequestRun run, Expected.QuorumNotReached expected, IReadOnlyList<FetcherFailed> failures)
+    {
+        if (failures.Count != expected.Count) return $" ({failures.Count} failures: {string.Join(", ", failures.Select(f => f.Fetcher))})";
+        var position = 0;
+        foreach (var group in expected.Failures)
+        {
+            var seen = new HashSet<string>();
+            for (var i = 0; i < group.Count; i++, position++)
+            {
+                var failure = failures[position];
+                if (group.Candidates.FirstOrDefault(c => c.Fetcher == failure.Fetcher) is not { } script || !seen.Add(failure.Fetcher))
+                    return $" (failure #{position + 1} is {failure.Fetcher}; failures: {string.Join(", ", failures.Select(f => f.Fetcher))})";
+                if (CauseMismatch(run, script, failure.Exception, failure.Attempts) is { } mismatch) return mismatch;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>CollectAll: the result, and each part in declared order: status, value or error, attempts.</summary>
+    private static string? PartsMismatch(RequestRun run, Expected.Completed expected, AggregateCompleted<string> completed)
+    {
+        if (completed.Result != expected.Result) return "";
+        if (completed.Parts.Count != expected.Parts.Count) return $" ({completed.Parts.Count} parts)";
+        for (var i = 0; i < expected.Parts.Count; i++)
+        {
+            var (want, got) = (expected.Parts[i], completed.Parts[i]);
+            if (got.Fetcher != want.Fetcher || got.Status != want.Status) return $" (part {i}: {got.Fetcher}={got.Status})";
+            var valueOk = want.Status == PartStatus.Succeeded ? Equals(got.Value, want.Value) : got.Value is null;
+            if (!valueOk || (want.Status != PartStatus.Failed && got.Error is not null))
+                return $" (part {got.Fetcher}: value {got.Value ?? "null"}, error {got.Error?.Message})";
+            if (want.Status == PartStatus.Failed && CauseMismatch(run, want.Failure!, got.Error, got.Attempts) is { } cause) return cause;
+            if (want.Status != PartStatus.Failed && got.Attempts != want.Attempts)
+                return $" (part {got.Fetcher}: {got.Attempts} attempt(s) reported, expected {want.Attempts})";
+        }
+        return null;
+    }
+
     private static string Name(RequestRun run) => $"request #{run.Case.Number} ({run.RequestId})";
 
     private static string Describe(object reply) => reply switch
     {
         AggregateSucceeded<string> ok => $"AggregateSucceeded \"{ok.Result}\" after {ok.Elapsed.TotalMilliseconds:0} ms",
         AggregateFailed failed => $"AggregateFailed {failed.Reason.Describe()} after {failed.Elapsed.TotalMilliseconds:0} ms",
+        AggregateCompleted<string> completed => $"AggregateCompleted \"{completed.Result}\" [{string.Join(", ", completed.Parts.Select(DescribePart))}] after {completed.Elapsed.TotalMilliseconds:0} ms",
         _ => reply.ToString() ?? "null",
     };
 
-    public string DescribeOutcomes()
+    private static string DescribePart(PartOutcome part) => part.Status switch
+    {
+        PartStatus.Succeeded => $"{part.Fetcher}=Succeeded({(part.Value is null ? "null" : $"\"{part.Value}\"")}, {part.Attempts} attempt(s))",
+        PartStatus.Failed => $"{part.Fetcher}=Failed({part.Error?.GetType().Name}: {part.Error?.Message}, {part.Attempts} attempt(s))",
+        _ => $"{part.Fetcher}={part.Status}",
+    };
+
+    public string DescribeOutcomes() => DescribeCounts(_outcomes);
+
+    /// <summary>How many requests had each policy, a limit, retries.</summary>
+    public string DescribeShapes() => DescribeCounts(_shapes);
+
+    /// <summary>How much later than the model's decision time the replies came (the model's time is nominal, on the gap grid).</summary>
+    public string DescribeLateness()
+    {
+        var lateness = _lateness.ToArray();
+        if (lateness.Length == 0) return "no replies";
+        Array.Sort(lateness);
+        return $"reply time minus the model's: median {lateness[lateness.Length / 2]:0} ms, p99 {lateness[(int)(lateness.Length * 0.99)]:0} ms, "
+            + $"max {lateness[^1]:0} ms, min {lateness[0]:0} ms ({lateness.Length} replies; half a gap is {Scenario.Gap.TotalMilliseconds / 2:0} ms)";
+    }
+
+    private static string DescribeCounts(ConcurrentDictionary<string, int> counts)
     {
         var text = new StringBuilder();
-        foreach (var (kind, count) in _outcomes.OrderByDescending(o => o.Value))
+        foreach (var (kind, count) in counts.OrderByDescending(o => o.Value))
             text.Append(kind).Append(' ').Append(count).Append(", ");
         return text.ToString().TrimEnd(',', ' ');
+    }
+
+    private static IEnumerable<string> Shapes(RequestCase request)
+    {
+        yield return request.Policy.Kind == PolicyKind.Quorum ? request.Policy.Required == 1 ? "FirstSuccess" : "Quorum(k)" : request.Policy.ToString();
+        if (request.EffectiveLimit is not null) yield return "limited";
+        if (request.Fetchers.Any(f => f.Retry is not null)) yield return "with retries";
     }
 }

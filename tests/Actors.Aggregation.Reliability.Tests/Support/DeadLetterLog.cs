@@ -8,7 +8,8 @@ namespace Actors.Aggregation.Reliability.Tests.Support;
 /// <summary>Records every dead letter (suppressed ones included) of a system, so a check can ask which involved a given subtree.</summary>
 public sealed class DeadLetterLog
 {
-    private readonly ConcurrentQueue<AllDeadLetters> _letters = new();
+    /// <summary>Each letter with its sender's and recipient's paths, rendered once: a long property run checks every letter once per scenario.</summary>
+    private readonly ConcurrentQueue<(AllDeadLetters Letter, string? Sender, string? Recipient)> _letters = new();
     private readonly IActorRef _recorder;
 
     public DeadLetterLog(ActorSystem system)
@@ -24,7 +25,7 @@ public sealed class DeadLetterLog
     {
         await _recorder.Ask<Flushed>(Flush.Instance, TimeSpan.FromSeconds(10));
         var prefixes = paths.Select(p => p.ToStringWithoutAddress()).ToArray();
-        return _letters.Where(l => prefixes.Any(prefix => Involves(l.Sender, prefix) || Involves(l.Recipient, prefix))).ToList();
+        return _letters.Where(l => prefixes.Any(prefix => Involves(l.Sender, prefix) || Involves(l.Recipient, prefix))).Select(l => l.Letter).ToList();
     }
 
     /// <summary>
@@ -34,12 +35,8 @@ public sealed class DeadLetterLog
     public static bool IsAkkaFormerWatcherNotification(AllDeadLetters letter, IEnumerable<IActorRef> requesters) =>
         letter.Message is DeathWatchNotification notification && requesters.Contains(notification.Actor);
 
-    private static bool Involves(IActorRef? actor, string prefix)
-    {
-        if (actor is null) return false;
-        var path = actor.Path.ToStringWithoutAddress();
-        return path == prefix || path.StartsWith(prefix + "/", StringComparison.Ordinal);
-    }
+    private static bool Involves(string? path, string prefix) =>
+        path is not null && path.StartsWith(prefix, StringComparison.Ordinal) && (path.Length == prefix.Length || path[prefix.Length] == '/');
 
     private sealed class Flush
     {
@@ -51,11 +48,12 @@ public sealed class DeadLetterLog
         public static readonly Flushed Instance = new();
     }
 
-    private sealed class Recorder(ConcurrentQueue<AllDeadLetters> letters) : UntypedActor
+    private sealed class Recorder(ConcurrentQueue<(AllDeadLetters, string?, string?)> letters) : UntypedActor
     {
         protected override void OnReceive(object message)
         {
-            if (message is AllDeadLetters letter) letters.Enqueue(letter);
+            if (message is AllDeadLetters letter)
+                letters.Enqueue((letter, letter.Sender?.Path.ToStringWithoutAddress(), letter.Recipient?.Path.ToStringWithoutAddress()));
             else if (message is Flush) Sender.Tell(Flushed.Instance);
         }
     }
