@@ -44,6 +44,7 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
     private long _accepted;
     private long _rejected;
     private RejectionLog _rejections;
+    private int _crashes; // coordinators recorded in Crashes and not yet gone: spares a lookup per request
 
     private AggregatorActor(AggregationDefinition<TKey, TResult> definition, AggregationSettings? settings, FaultInjection? faults)
     {
@@ -67,8 +68,9 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
             case Aggregate<TKey> request:
                 Admit(request);
                 break;
-            case RequestDecided decided:
-                Release(decided.RequestId, decided.Scope);
+            case RequestScope<TKey> decided:
+                // Its coordinator decided it: the slot and the id are free.
+                Release(decided.RequestId, decided);
                 break;
             case CancelAggregate cancel:
                 RouteCancel(cancel);
@@ -183,7 +185,7 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
     /// <summary>A coordinator is gone (from the strategy's HandleChildTerminated): normally long decided; if not, it was stopped undecided.</summary>
     private void CoordinatorGone(IActorRef coordinator)
     {
-        _runtime.Crashes.TryRemove(coordinator, out _);
+        if (_crashes > 0 && _runtime.Crashes.TryRemove(coordinator, out _)) _crashes--;
         if (_live.Remove(coordinator, out var scope)) Release(scope.RequestId, scope);
     }
 
@@ -206,6 +208,7 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
             ChildRestartStats stats, IReadOnlyCollection<ChildRestartStats> children)
         {
             aggregator._runtime.Crashes[child] = cause;
+            aggregator._crashes++;
             base.ProcessFailure(context, restart, child, cause, stats, children);
         }
 

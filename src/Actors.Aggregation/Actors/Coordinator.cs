@@ -45,6 +45,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
     private readonly PartLedger _parts;
     private readonly IActorRef _self;
     private readonly IActorContext _context;
+    private readonly FetcherSetup<TKey> _fetcherSetup;
     private readonly IActorRef?[]? _children; // when fetchers stop one by one: each live fetcher not yet stopped, by index
 
     private Phase _phase;
@@ -64,6 +65,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         _parts = new PartLedger(_definition.FetcherNames);
         _self = Self;
         _context = Context;
+        _fetcherSetup = new FetcherSetup<TKey>(scope, _self, runtime);
         if (runtime.StopsFetchersOneByOne) _children = new IActorRef?[_definition.Steps.Length];
     }
 
@@ -109,7 +111,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
             try
             {
                 // Named after the fetcher, so paths, logs and leak reports say which fetcher an actor runs.
-                child = _context.ActorOf(step.CreateFetcher(new FetcherSetup<TKey>(step, _scope, _self, _runtime, attempts)), step.ActorName);
+                child = _context.ActorOf(step.CreateFetcher(_fetcherSetup, attempts), step.ActorName);
             }
             catch (Exception e)
             {
@@ -172,7 +174,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
 
         var reply = Outcome(verdict, out var cause);
         _scope.TryEnd(cause, _runtime.Log);
-        if (!stoppedFromOutside) _context.Parent.Tell(new RequestDecided(_scope.RequestId, _scope), _self);
+        if (!stoppedFromOutside) _context.Parent.Tell(_scope, _self); // "decided": see RequestScope
         // Sent as the aggregator, which outlives this coordinator, so the requester has someone to answer.
         if (!_requesterGone) _scope.Requester.Tell(reply, _context.Parent);
         Log(reply);

@@ -14,20 +14,23 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
 {
     private readonly FetcherSetup<TKey> _setup;
     private readonly TaskFetchStep<TKey> _step;
+    private readonly AttemptCounter? _attempts;
     // Null when the fetch uses the request's token itself (this actor then stops only when the request ends).
     private readonly CancellationTokenSource? _own;
     private CancellationCause? _ownCause;
     private FetchRun? _run;
     private bool _cleanedUp;
 
-    private Fetcher(FetcherSetup<TKey> setup)
+    private Fetcher(TaskFetchStep<TKey> step, FetcherSetup<TKey> setup, AttemptCounter? attempts)
     {
         _setup = setup;
-        _step = (TaskFetchStep<TKey>)setup.Step;
+        _step = step;
+        _attempts = attempts;
         if (!setup.Runtime.SharesRequestToken) _own = CancellationTokenSource.CreateLinkedTokenSource(setup.Scope.Token);
     }
 
-    public static Props Props(FetcherSetup<TKey> setup) => Akka.Actor.Props.CreateBy(new Producer(setup));
+    public static Props Props(TaskFetchStep<TKey> step, FetcherSetup<TKey> setup, AttemptCounter? attempts) =>
+        Akka.Actor.Props.CreateBy(new Producer(step, setup, attempts));
 
     /// <summary>
     /// Why this fetch's token fired: <see cref="CancellationCauseKind.FetchFinished"/> once its outcome was delivered (the
@@ -45,7 +48,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         Exception? thrown = null;
         try
         {
-            task = _step.Start(_setup, _own?.Token ?? scope.Token, this);
+            task = _step.Start(_setup, _own?.Token ?? scope.Token, this, _attempts);
         }
         catch (Exception e)
         {
@@ -233,11 +236,11 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         }
     }
 
-    private sealed class Producer(FetcherSetup<TKey> setup) : IIndirectActorProducer
+    private sealed class Producer(TaskFetchStep<TKey> step, FetcherSetup<TKey> setup, AttemptCounter? attempts) : IIndirectActorProducer
     {
         public Type ActorType => typeof(Fetcher<TKey>);
 
-        public ActorBase Produce() => new Fetcher<TKey>(setup);
+        public ActorBase Produce() => new Fetcher<TKey>(step, setup, attempts);
 
         public void Release(ActorBase actor) { }
     }

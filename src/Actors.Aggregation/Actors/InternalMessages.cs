@@ -17,12 +17,6 @@ internal sealed class RequesterTerminated : IDeadLetterSuppression
     private RequesterTerminated() { }
 }
 
-/// <summary>
-/// Told to the aggregator by a coordinator the moment its request is decided, before the reply goes out: the request's
-/// in-flight slot and id are free from then on. <see cref="Scope"/> tells this request from a later one that reuses its id.
-/// </summary>
-internal sealed record RequestDecided(string RequestId, object Scope) : IDeadLetterSuppression;
-
 /// <summary>Carries a fetch's failure through supervision to the coordinator's all-for-one strategy.</summary>
 internal sealed class FetchFailedException(int index, FetcherFailed failure)
     // Never built from the user's exception's Message: that getter may throw.
@@ -33,10 +27,10 @@ internal sealed class FetchFailedException(int index, FetcherFailed failure)
 }
 
 /// <summary>
-/// What a fetcher actor needs: its step, the request it serves, where to report, the aggregator's shared parts, and, for a
-/// retried step, the count of attempts started, which its retry loop moves and the coordinator reads for the part's outcome.
+/// What every fetcher actor of one request needs besides its own step: the request it serves, where to report, and the
+/// aggregator's shared parts. One per request, shared by its fetchers.
 /// </summary>
-internal sealed record FetcherSetup<TKey>(FetchStep<TKey> Step, RequestScope<TKey> Scope, IActorRef Coordinator, AggregatorRuntime Runtime, AttemptCounter? Attempts);
+internal sealed record FetcherSetup<TKey>(RequestScope<TKey> Scope, IActorRef Coordinator, AggregatorRuntime Runtime);
 
 /// <summary>Attempts a retried fetch has started; written by its retry loop, read by its coordinator.</summary>
 internal sealed class AttemptCounter

@@ -10,8 +10,11 @@ namespace Actors.Aggregation;
 /// or a fetcher stopped from outside. The first ending wins, and from then on every fetch outcome is discarded, not reported.
 /// Shared by the request's coordinator and fetchers, and written from task continuations and timer threads: every field is
 /// either fixed at construction or moved once by compare-and-swap.
+/// <para>It is also the message a coordinator tells its aggregator the moment the request is decided, before the reply goes
+/// out: the request's in-flight slot and id are free from then on, and the scope's identity tells this request from a later
+/// one that reuses its id. (Sending the scope itself costs no allocation on the per-request path.)</para>
 /// </summary>
-internal sealed class RequestScope<TKey> : ICauseSource
+internal sealed class RequestScope<TKey> : ICauseSource, IDeadLetterSuppression
 {
     // Owns no timer (the deadline has its own), so it is left to the GC rather than disposed under running fetches.
     private readonly CancellationTokenSource _token = new();

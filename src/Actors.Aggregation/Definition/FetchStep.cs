@@ -20,8 +20,8 @@ internal abstract class FetchStep<TKey>
     /// <summary>Throws the <see cref="ArgumentException"/> that <c>Build()</c> reports when the step is incomplete.</summary>
     public abstract void Validate();
 
-    /// <summary>The child actor that runs this step for one request.</summary>
-    public abstract Props CreateFetcher(FetcherSetup<TKey> setup);
+    /// <summary>The child actor that runs this step for one request; <paramref name="attempts"/> counts a retried step's attempts.</summary>
+    public abstract Props CreateFetcher(FetcherSetup<TKey> setup, AttemptCounter? attempts);
 
     /// <summary>True when the step may make more than one attempt, so its attempts are counted.</summary>
     public virtual bool Retries => false;
@@ -44,10 +44,10 @@ internal abstract class FetchStep<TKey>
 /// <summary>A step run as a task by a <see cref="Fetcher{TKey}"/>: a delegate, optionally retried within the deadline.</summary>
 internal abstract class TaskFetchStep<TKey>(string name, int index) : FetchStep<TKey>(name, index)
 {
-    public sealed override Props CreateFetcher(FetcherSetup<TKey> setup) => Fetcher<TKey>.Props(setup);
+    public sealed override Props CreateFetcher(FetcherSetup<TKey> setup, AttemptCounter? attempts) => Fetcher<TKey>.Props(this, setup, attempts);
 
     /// <summary>Starts the fetch. May throw synchronously (user code before its first await) or return null.</summary>
-    public abstract Task Start(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes);
+    public abstract Task Start(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, AttemptCounter? attempts);
 
     /// <summary>The part of a task that completed successfully.</summary>
     public abstract object? ResultOf(Task completed);
@@ -75,8 +75,8 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
 
     public override bool Retries => _retry is not null;
 
-    public override Task Start(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes) =>
-        _retry is null ? Attempt(setup, cancellationToken, causes, 1) : Retrying(setup, cancellationToken, causes, _retry);
+    public override Task Start(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, AttemptCounter? attempts) =>
+        _retry is null ? Attempt(setup, cancellationToken, causes, 1) : Retrying(setup, cancellationToken, causes, _retry, attempts!);
 
     public override object? ResultOf(Task completed) => ((Task<TPart>)completed).Result;
 
@@ -91,10 +91,10 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
     /// Written by hand rather than with Polly.Core because the deadline decision needs the next delay before committing
     /// to it, which Polly's ShouldHandle does not see; the loop is the whole of it.
     /// </summary>
-    private async Task<TPart> Retrying(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, RetryPolicy retry)
+    private async Task<TPart> Retrying(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, RetryPolicy retry,
+        AttemptCounter attempts)
     {
         var log = setup.Runtime.Log;
-        var attempts = setup.Attempts!;
         while (true)
         {
             var attempt = attempts.Next();
@@ -152,7 +152,7 @@ internal sealed class AskFetchStep<TKey, TReply, TPart> : FetchStep<TKey>
         if (Map is null) throw new ArgumentException($"Fetcher '{Name}' has a null reply mapping.", "reply");
     }
 
-    public override Props CreateFetcher(FetcherSetup<TKey> setup) => AskFetcher<TKey, TReply, TPart>.Props(this, setup);
+    public override Props CreateFetcher(FetcherSetup<TKey> setup, AttemptCounter? attempts) => AskFetcher<TKey, TReply, TPart>.Props(this, setup);
 }
 
 /// <summary>Carries the attempt count of a retried fetch's final failure out of its task; the fetch's own exception is its inner exception.</summary>
