@@ -256,7 +256,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
     /// </summary>
     private void StopWhenFetchersAreGone()
     {
-        if (_runtime.Faults is { } faults && faults.LeaksAFetcher(_context, _scope.RequestId, _definition.Steps))
+        if (_runtime.Faults is { } faults && faults.LeaksAFetcher(_context, _scope.RequestId, _definition.Steps, _children))
         {
             _phase = Phase.Stopping; // test-only breakage: it never stops, and a fetcher stays alive under it
             return;

@@ -29,15 +29,19 @@ internal sealed class FaultInjection
         if (FailWhileStarting?.Invoke(requestId) == true) throw new InvalidOperationException("injected failure while starting the request");
     }
 
-    /// <summary>The broken stop. True when it applied: the coordinator then must not stop itself.</summary>
-    internal bool LeaksAFetcher<TKey>(IActorContext coordinator, string requestId, FetchStep<TKey>[] steps)
+    /// <summary>
+    /// The broken stop. True when it applied: the coordinator then must not stop itself. <paramref name="notStopped"/> is the
+    /// coordinator's record of the fetchers it has not stopped one by one (null when it stops none that way): a fetcher
+    /// already stopping cannot be "forgotten", so only one still alive and not stopped is left running.
+    /// </summary>
+    internal bool LeaksAFetcher<TKey>(IActorContext coordinator, string requestId, FetchStep<TKey>[] steps, IReadOnlyList<IActorRef?>? notStopped)
     {
         if (SkipStoppingAFetcher?.Invoke(requestId) != true) return false;
         var skipped = false;
         for (var i = steps.Length - 1; i >= 0; i--)
         {
             var fetcher = coordinator.Child(steps[i].ActorName);
-            if (fetcher.IsNobody()) continue;
+            if (fetcher.IsNobody() || (notStopped is not null && notStopped[i] is null)) continue;
             if (!skipped) skipped = true;
             else coordinator.Stop(fetcher);
         }
