@@ -38,8 +38,8 @@ public sealed class FailFastSpecs(ITestOutputHelper output) : AggregationSpec(ou
     {
         { "none fail", new[] { 0, 0, 0 }, null },
         { "one fails", new[] { 0, 150, 0 }, "b" },
-        { "first of many", new[] { 500, 150, 900 }, "b" },
-        { "all fail, first wins", new[] { 120, 600, 900 }, "a" },
+        { "first of many", new[] { 900, 150, 1500 }, "b" },
+        { "all fail, first wins", new[] { 120, 900, 1500 }, "a" },
     };
 
     [Theory]
