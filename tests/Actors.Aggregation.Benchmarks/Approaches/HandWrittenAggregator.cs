@@ -5,7 +5,7 @@ using Akka.Actor;
 namespace Actors.Aggregation.Benchmarks.Approaches;
 
 /// <summary>
-/// The hand-written Akka.NET version, as the issue describes what users write: a long-lived ReceiveActor that starts a
+/// The hand-written Akka.NET version, as users write it without the library: a long-lived ReceiveActor that starts a
 /// ReceiveActor coordinator per request; the coordinator creates one child per fetcher with
 /// <c>Props.Create(() =&gt; new HandWrittenFetcher(...))</c>, supervises them all-for-one (stop), arms a deadline with
 /// <see cref="IWithTimers"/>, and replies once. Each fetcher pipes its task to itself and cancels its token in PostStop.

@@ -66,7 +66,7 @@ public static class ApproachFactory
     };
 
     /// <summary>
-    /// Item 4 of the issue: several aggregators behind one ref. A consistent-hash pool keyed by request id keeps per-request
+    /// Several aggregators behind one ref. A consistent-hash pool keyed by request id keeps per-request
     /// semantics: <see cref="CancelAggregate"/> for an id reaches the routee that runs that request.
     /// </summary>
     public static IApproach CreateOursPool(ActorSystem system, Workload workload, int routees)
@@ -80,7 +80,7 @@ public static class ApproachFactory
         return new ActorApproach(system.ActorOf(pool.Props(AggregatorActor.Props(workload.ToDefinition(), OurSettings(system))), "ours-pool"));
     }
 
-    /// <summary>Item 4, the simpler shape: a round-robin pool (a CancelAggregate would then have to be broadcast).</summary>
+    /// <summary>Several aggregators behind one ref, the simpler shape: a round-robin pool (a CancelAggregate would then have to be broadcast).</summary>
     public static IApproach CreateOursRoundRobin(ActorSystem system, Workload workload, int routees) =>
         new ActorApproach(system.ActorOf(new RoundRobinPool(routees).Props(AggregatorActor.Props(workload.ToDefinition(), OurSettings(system))),
             "ours-round-robin"));

@@ -18,7 +18,7 @@ public static class FullRun
 }
 
 /// <summary>
-/// Item 1 of issue 5: the four approaches, fan-outs 1, 2, 10, 100, 1,000 requests in flight from a driver actor, fetches that
+/// The four approaches, fan-outs 1, 2, 10, 100, 1,000 requests in flight from a driver actor, fetches that
 /// complete at once. One operation is one request (a batch of <see cref="Batch"/> per invocation).
 /// </summary>
 [Config(typeof(BenchmarkConfig))]
@@ -96,7 +96,7 @@ public class FetcherScalingBenchmarks
         _system.DriveAsync(approach, new LoadPlan(FetchesInFlight / FanOut) { TotalRequests = FetchesPerBatch / FanOut });
 }
 
-/// <summary>Item 4: one aggregator against pools of aggregators behind one ref, at 1,000 and 10,000 requests in flight, fan-out 2.</summary>
+/// <summary>One aggregator against pools of aggregators behind one ref, at 1,000 and 10,000 requests in flight, fan-out 2.</summary>
 [Config(typeof(BenchmarkConfig))]
 public class InFlightBenchmarks
 {

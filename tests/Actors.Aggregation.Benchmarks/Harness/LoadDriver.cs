@@ -37,7 +37,7 @@ public sealed record LoadReport(
 }
 
 /// <summary>
-/// The requester: an actor, as the issue asks, that keeps a steady number of requests in flight against one approach and
+/// The requester: an actor, as in a real host, that keeps a steady number of requests in flight against one approach and
 /// measures requests, wall time, bytes allocated (all threads) and collections in its window. Every request carries a
 /// fresh id (its key as text), the same for every approach.
 /// </summary>
