@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Actors.Aggregation.Reliability.Tests;
 
 /// <summary>
-/// Pins an Akka.NET 1.5.74 behaviour the dead-letter checks must know about, with plain actors only (no library code).
+/// Pins an Akka.NET behaviour (still there in 1.5.75) the dead-letter checks must know about, with plain actors only (no library code).
 /// An actor watched by exactly one watcher keeps that watcher in its single "watched by" slot after the watcher unwatches
 /// it (<c>DefaultActorState.RemoveWatchedBy</c> does nothing), so when the watchee dies later it sends a
 /// <see cref="DeathWatchNotification"/> to the long-gone watcher: a dead letter. With two or more watchers the state is a
