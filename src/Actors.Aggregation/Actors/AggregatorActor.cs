@@ -89,6 +89,10 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
             case GetLeakReport:
                 Sender.Tell(LeakReporting.Build(_live.Select(r => (r.Value.RequestId, r.Key)).ToArray(), _runtime.Definition.Steps, _runtime), Self);
                 break;
+            case Serialization.UnreadableMessage unreadable:
+                // Already logged at Warning by the serializer, naming the manifest and why.
+                if (_runtime.Log.IsDebugEnabled) _runtime.Log.Debug("Aggregator ignored an unreadable message ({Manifest})", unreadable.Manifest);
+                break;
             case RejectionSummaryTick:
                 _rejections.Summarise(_runtime, Timers, Self.Path);
                 break;
@@ -266,7 +270,7 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
         }
     }
 
-    private sealed class RejectionSummaryTick : IDeadLetterSuppression, INotInfluenceReceiveTimeout
+    private sealed class RejectionSummaryTick : IDeadLetterSuppression, INotInfluenceReceiveTimeout, INoSerializationVerificationNeeded
     {
         public static readonly RejectionSummaryTick Instance = new();
     }

@@ -376,7 +376,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         _ => "failed",
     };
 
-    private sealed class DeadlineTick : IDeadLetterSuppression
+    private sealed class DeadlineTick : IDeadLetterSuppression, INoSerializationVerificationNeeded
     {
         public static readonly DeadlineTick Instance = new();
     }

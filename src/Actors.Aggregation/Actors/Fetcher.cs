@@ -105,7 +105,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         if (!stillRunning) _own.Dispose();
     }
 
-    private sealed record FetchFaulted(FetcherFailed Failure) : IDeadLetterSuppression;
+    private sealed record FetchFaulted(FetcherFailed Failure) : IDeadLetterSuppression, INoSerializationVerificationNeeded;
 
     /// <summary>
     /// The one object a fetch's continuation touches: where the fetch stands, moved only by compare-and-swap.

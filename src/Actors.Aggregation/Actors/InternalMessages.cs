@@ -4,13 +4,14 @@ using Akka.Event;
 namespace Actors.Aggregation;
 
 // The messages the library's actors exchange among themselves. None crosses a node: a coordinator and its fetchers always
-// live on their aggregator's node. Each actor's private messages (timer ticks, a fetch's fault) are nested in it instead.
+// live on their aggregator's node, so none is serialized, even with akka.actor.serialize-messages on
+// (INoSerializationVerificationNeeded). Each actor's private messages (timer ticks, a fetch's fault) are nested in it instead.
 
 /// <summary>A fetcher's part, sent straight to the coordinator (from the fetch's continuation, or by an ask fetcher).</summary>
-internal sealed record PartCompleted(int Index, object? Value) : IDeadLetterSuppression;
+internal sealed record PartCompleted(int Index, object? Value) : IDeadLetterSuppression, INoSerializationVerificationNeeded;
 
 /// <summary>Told to a coordinator by the aggregator when the request's requester terminated.</summary>
-internal sealed class RequesterTerminated : IDeadLetterSuppression
+internal sealed class RequesterTerminated : IDeadLetterSuppression, INoSerializationVerificationNeeded
 {
     public static readonly RequesterTerminated Instance = new();
 

@@ -58,5 +58,5 @@ internal sealed class ReplySink : MinimalActorRef
     }
 
     /// <summary>The watched target terminated.</summary>
-    public sealed record TargetTerminated(IActorRef Target);
+    public sealed record TargetTerminated(IActorRef Target) : INoSerializationVerificationNeeded;
 }

@@ -14,7 +14,7 @@ namespace Actors.Aggregation;
 /// out: the request's in-flight slot and id are free from then on, and the scope's identity tells this request from a later
 /// one that reuses its id. (Sending the scope itself costs no allocation on the per-request path.)</para>
 /// </summary>
-internal sealed class RequestScope<TKey> : ICauseSource, IDeadLetterSuppression
+internal sealed class RequestScope<TKey> : ICauseSource, IDeadLetterSuppression, INoSerializationVerificationNeeded
 {
     // Owns no timer (the deadline has its own), so it is left to the GC rather than disposed under running fetches.
     private readonly CancellationTokenSource _token = new();

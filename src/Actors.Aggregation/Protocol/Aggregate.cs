@@ -22,4 +22,6 @@ public sealed record Aggregate<TKey>(TKey Key) : IAggregateRequest
     public TimeSpan? Timeout { get; init; }
 
     Type IAggregateRequest.KeyType => typeof(TKey);
+
+    object? IAggregateRequest.KeyObject => Key;
 }

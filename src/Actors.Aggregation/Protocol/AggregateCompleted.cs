@@ -8,8 +8,12 @@ namespace Actors.Aggregation;
 /// <param name="Result">The combination of the successful parts.</param>
 /// <param name="Parts">Every part's outcome, in declared order.</param>
 /// <param name="Elapsed">Time from the request's arrival at the aggregator to this reply.</param>
-public sealed record AggregateCompleted<TResult>(string RequestId, TResult Result, IReadOnlyList<PartOutcome> Parts, TimeSpan Elapsed) : IAggregateReply
+public sealed record AggregateCompleted<TResult>(string RequestId, TResult Result, IReadOnlyList<PartOutcome> Parts, TimeSpan Elapsed) : IAggregateCompleted
 {
+    Type IAggregateSucceeded.ResultType => typeof(TResult);
+
+    object? IAggregateSucceeded.ResultObject => Result;
+
     /// <summary>True when every part succeeded.</summary>
     public bool AllSucceeded => Parts.All(p => p.Status == PartStatus.Succeeded);
 }

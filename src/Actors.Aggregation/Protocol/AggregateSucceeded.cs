@@ -4,4 +4,9 @@ namespace Actors.Aggregation;
 /// <param name="RequestId">The request this answers.</param>
 /// <param name="Result">The combined result.</param>
 /// <param name="Elapsed">Time from the request's arrival at the aggregator to this reply.</param>
-public sealed record AggregateSucceeded<TResult>(string RequestId, TResult Result, TimeSpan Elapsed) : IAggregateReply;
+public sealed record AggregateSucceeded<TResult>(string RequestId, TResult Result, TimeSpan Elapsed) : IAggregateSucceeded
+{
+    Type IAggregateSucceeded.ResultType => typeof(TResult);
+
+    object? IAggregateSucceeded.ResultObject => Result;
+}

@@ -9,4 +9,4 @@ namespace Actors.Aggregation;
 /// their actor stopped (their token had fired): they ignored their token.</param>
 /// <param name="Accepted">Requests accepted since the aggregator started.</param>
 /// <param name="Rejected">Requests rejected since the aggregator started (bad input or busy).</param>
-public sealed record AggregatorStats(int InFlight, int LiveFetchers, int LingeringFetches, long AbandonedFetches, long Accepted, long Rejected);
+public sealed record AggregatorStats(int InFlight, int LiveFetchers, int LingeringFetches, long AbandonedFetches, long Accepted, long Rejected) : IWireMessage;

@@ -8,4 +8,4 @@ namespace Actors.Aggregation;
 /// already answered is ignored (logged at Debug).
 /// </summary>
 /// <param name="RequestId">The <see cref="Aggregate{TKey}.RequestId"/> of the request.</param>
-public sealed record CancelAggregate(string RequestId);
+public sealed record CancelAggregate(string RequestId) : IWireMessage;

@@ -1,9 +1,27 @@
 namespace Actors.Aggregation;
 
-/// <summary>Untyped view of an <see cref="Aggregate{TKey}"/>, so the aggregator can answer a request whose key has the wrong type.</summary>
-internal interface IAggregateRequest
+/// <summary>Untyped view of an <see cref="Aggregate{TKey}"/>, so the aggregator can answer a request whose key has the wrong type,
+/// and the serializer can write one without knowing <c>TKey</c>.</summary>
+internal interface IAggregateRequest : IWireMessage
 {
     string? RequestId { get; }
     TimeSpan? Timeout { get; }
     Type KeyType { get; }
+    object? KeyObject { get; }
+}
+
+/// <summary>The library's public messages, which cross nodes: what <see cref="Serialization.AggregationSerializer"/> is bound to.</summary>
+internal interface IWireMessage;
+
+/// <summary>Untyped view of an <see cref="AggregateSucceeded{TResult}"/>, for the serializer.</summary>
+internal interface IAggregateSucceeded : IAggregateReply, IWireMessage
+{
+    Type ResultType { get; }
+    object? ResultObject { get; }
+}
+
+/// <summary>Untyped view of an <see cref="AggregateCompleted{TResult}"/>, for the serializer.</summary>
+internal interface IAggregateCompleted : IAggregateSucceeded
+{
+    IReadOnlyList<PartOutcome> Parts { get; }
 }

@@ -12,7 +12,7 @@ namespace Actors.Aggregation;
 /// Normally every one of them is listed under a request of <paramref name="InFlight"/>.</param>
 /// <param name="LingeringFetches">Fetches whose actor has stopped but whose task still runs, oldest first: they have not yet
 /// noticed their token, or they ignore it (<see cref="LingeringFetch.Abandoned"/>).</param>
-public sealed record LeakReport(IReadOnlyList<InFlightRequest> InFlight, int LiveFetchers, IReadOnlyList<LingeringFetch> LingeringFetches)
+public sealed record LeakReport(IReadOnlyList<InFlightRequest> InFlight, int LiveFetchers, IReadOnlyList<LingeringFetch> LingeringFetches) : IWireMessage
 {
     /// <summary>True when no coordinator is alive, no fetcher actor is alive and no fetch is still running.</summary>
     public bool IsQuiet => InFlight.Count == 0 && LiveFetchers == 0 && LingeringFetches.Count == 0;
