@@ -74,6 +74,20 @@ public static class AggregationHostingExtensions
         AggregationDefinition<TKey> definition, Action<AggregatorOptions> configure) =>
         Register<TActorKey, TKey>(builder, definition, Configure(configure));
 
+    /// <summary>
+    /// Adds the library's reference configuration to the actor system, below the host's own: the defaults of
+    /// <c>actors.aggregation</c> and the serializer of its messages (<see cref="Serialization.AggregationSerializer"/>), so
+    /// that requests and replies cross Akka.Remote. <c>WithAggregator</c> does this itself; call it on a node that only sends
+    /// requests to aggregators on other nodes. Calling it more than once is harmless.
+    /// </summary>
+    /// <param name="builder">The Akka.Hosting builder.</param>
+    /// <returns>The same builder.</returns>
+    public static AkkaConfigurationBuilder WithAggregationSerializer(this AkkaConfigurationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddHocon(AggregationSettings.DefaultConfig(), HoconAddMode.Append);
+    }
+
     private static AggregatorOptions Configure(Action<AggregatorOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
@@ -94,6 +108,8 @@ public static class AggregationHostingExtensions
         var actorName = fromCode.ActorName ?? AggregatorOptions.DefaultActorName(typeof(TActorKey));
         var section = fromCode.ConfigurationSection ?? AggregatorOptions.DefaultConfigurationSection(typeof(TActorKey));
 
+        // The library's reference configuration, below the host's own: its serializer must be known when the system starts.
+        builder.WithAggregationSerializer();
         return builder.WithActors((system, registry, resolver) =>
         {
             var configuration = resolver.GetService<IConfiguration>();

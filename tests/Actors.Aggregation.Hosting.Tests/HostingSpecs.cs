@@ -277,4 +277,23 @@ public sealed class HostingSpecs
         Assert.Equal("Aggregation:Dashboard", AggregatorOptions.DefaultConfigurationSection(typeof(DashboardAggregator)));
         Assert.Equal("Aggregation:Totals", AggregatorOptions.DefaultConfigurationSection(typeof(TotalsAggregator)));
     }
+
+    [Fact]
+    public async Task WithAggregator_and_WithAggregationSerializer_must_give_the_system_the_libraries_wire_format()
+    {
+        foreach (var configure in new Action<AkkaConfigurationBuilder>[]
+                 {
+                     akka => akka.WithAggregator<DashboardAggregator, int>(Kata()),
+                     akka => akka.WithAggregationSerializer(), // a node that only sends requests
+                 })
+        {
+            using var host = Host(configure);
+            await host.StartAsync();
+            var system = host.Services.GetRequiredService<ActorSystem>();
+
+            foreach (var message in new object[] { new Aggregate<int>(1), new CancelAggregate("r"), new AggregateFailed("r", new RequestRejected("busy")) })
+                Assert.IsType<Actors.Aggregation.Serialization.AggregationSerializer>(system.Serialization.FindSerializerFor(message));
+            await host.StopAsync();
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using Actors.Aggregation.Testing;
 using Actors.Tests.Shared;
 using Akka.Actor;
+using Akka.Configuration;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -166,6 +167,30 @@ public sealed class RemoteRequestSpecs(ITestOutputHelper output) : TwoNodeSpec(o
         await innerTokens.WhenCancelled();
         await AggregationAssert.NoLeaksAsync(await LocalOnNodeB("inner"));
         await AggregationAssert.NoLeaksAsync(outer);
+    }
+
+    [Fact]
+    public async Task A_node_configured_as_the_library_page_shows_must_send_requests_to_another_node_and_read_the_replies()
+    {
+        var aggregator = await AggregatorOnNodeB(Kata(), "configured");
+        // snippet:begin remote-node-config
+        var config = ConfigurationFactory.ParseString("""
+            akka.actor.provider = remote
+            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+            akka.remote.dot-netty.tcp.port = 0
+            """).WithFallback(AggregationSettings.DefaultConfig()); // actors.aggregation and the serializer's bindings
+        var node = ActorSystem.Create("shop", config);
+        // snippet:end
+        try
+        {
+            Assert.IsType<Serialization.AggregationSerializer>(node.Serialization.FindSerializerForType(typeof(Aggregate<int>)));
+            var fromShop = await node.ActorSelection(aggregator.Path).ResolveOne(Generous);
+            Assert.Equal("Name: Alice | Order: 5", await fromShop.AggregateAsync<int, string>(7));
+        }
+        finally
+        {
+            await node.Terminate().WaitAsync(Generous);
+        }
     }
 
     /// <summary>Answers a question on node A, or dies on it without answering.</summary>

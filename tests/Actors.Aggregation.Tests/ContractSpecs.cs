@@ -245,8 +245,8 @@ public sealed class ContractSpecs(ITestOutputHelper output)
 
         var failed = Assert.IsType<FetcherFailed>(error.Reason);
         Assert.Equal("own-timeout", failed.Fetcher);
-        Assert.Same(own, failed.Exception);
-        Assert.Same(own, error.InnerException);
+        AssertSameError(own, failed.Exception);
+        AssertSameError(own, error.InnerException);
         await sibling.WhenCancelled(Generous);
     }
 
@@ -266,8 +266,8 @@ public sealed class ContractSpecs(ITestOutputHelper output)
             Sys.ActorOf(AggregatorActor.Props(definition)).AggregateAsync<int, string>(1));
 
         var failed = Assert.IsType<FetcherFailed>(error.Reason);
-        var cancelled = Assert.IsType<TaskCanceledException>(failed.Exception);
-        Assert.IsType<TimeoutException>(cancelled.InnerException);
+        AssertErrorType<TaskCanceledException>(failed.Exception);
+        AssertErrorType<TimeoutException>(failed.Exception.InnerException);
     }
 
     private sealed class UnprintableException : Exception

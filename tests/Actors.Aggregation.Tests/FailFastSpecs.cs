@@ -118,7 +118,7 @@ public sealed class FailFastSpecs(ITestOutputHelper output) : AggregationSpec(ou
 
         aggregator.Tell(new Aggregate<int>(0));
         var failed = Assert.IsType<CombineFailed>((await ExpectMsgAsync<AggregateFailed>(Generous)).Reason);
-        Assert.IsType<DivideByZeroException>(failed.Exception);
+        AssertErrorType<DivideByZeroException>(failed.Exception);
 
         aggregator.Tell(new Aggregate<int>(4));
         Assert.Equal(25, (await ExpectMsgAsync<AggregateSucceeded<int>>(Generous)).Result);

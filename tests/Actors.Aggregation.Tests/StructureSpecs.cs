@@ -72,8 +72,8 @@ public sealed class StructureSpecs(ITestOutputHelper output) : AggregationSpec(o
         var reply = await ExpectMsgAsync<AggregateFailed>(Generous);
         var failed = Assert.IsType<FetcherFailed>(reply.Reason);
         Assert.Equal("failing", failed.Fetcher);
-        if (kind == "null-task") Assert.IsType<InvalidOperationException>(failed.Exception);
-        else Assert.Same(boom, failed.Exception);
+        if (kind == "null-task") AssertErrorType<InvalidOperationException>(failed.Exception);
+        else AssertSameError(boom, failed.Exception);
         await sibling1.WhenCancelled();
         await sibling2.WhenCancelled();
         await AwaitQuietAsync(aggregator);

@@ -13,15 +13,47 @@ public abstract class AggregationSpec : Akka.TestKit.Xunit2.TestKit
     /// <summary>Generous on purpose: the CI machine has 2 noisy cores.</summary>
     protected static readonly TimeSpan Generous = TimeSpan.FromSeconds(5);
 
-    protected static readonly Config SpecConfig = ConfigurationFactory.ParseString("""
+    /// <summary>
+    /// Set <c>AGGREGATION_SERIALIZE_MESSAGES=on</c> to run the specs with <c>akka.actor.serialize-messages = on</c>: every
+    /// message, local ones too, then goes through its serializer, as it would between nodes (CI runs the core specs so once).
+    /// </summary>
+    protected static readonly bool SerializeMessages =
+        string.Equals(Environment.GetEnvironmentVariable("AGGREGATION_SERIALIZE_MESSAGES"), "on", StringComparison.OrdinalIgnoreCase);
+
+    protected static readonly Config SpecConfig = ConfigurationFactory.ParseString($$"""
         akka.loglevel = INFO
+        akka.actor.serialize-messages = {{(SerializeMessages ? "on" : "off")}}
         actors.aggregation.abandoned-fetch-grace = 100ms
-        """);
+        """).WithFallback(AggregationSettings.DefaultConfig());
 
     protected AggregationSpec(ITestOutputHelper output, Config? config = null)
         : base((config ?? Config.Empty).WithFallback(SpecConfig), output: output)
     {
     }
+
+    /// <summary>
+    /// The exception a reply carries is the one the fetch threw: the very instance on one node, or, with
+    /// <see cref="SerializeMessages"/>, its data (type name and message) when the reply went through the wire format (a reply
+    /// to an Ask's temporary actor does not).
+    /// </summary>
+    protected static void AssertSameError(Exception expected, Exception? actual)
+    {
+        if (SerializeMessages && actual is RemoteException remote)
+            Assert.Equal((expected.GetType().FullName, expected.Message), (remote.TypeName, remote.Message));
+        else
+            Assert.Same(expected, actual);
+    }
+
+    /// <summary>The exception is a <typeparamref name="T"/>: itself, or, with <see cref="SerializeMessages"/>, its data after the wire format.</summary>
+    protected static void AssertErrorType<T>(Exception? actual) where T : Exception
+    {
+        if (SerializeMessages && actual is RemoteException remote) Assert.Equal(typeof(T).FullName, remote.TypeName);
+        else Assert.IsType<T>(actual);
+    }
+
+    /// <summary>True when <paramref name="actual"/> is a <typeparamref name="T"/>, or its data after the wire format.</summary>
+    protected static bool IsError<T>(Exception? actual) where T : Exception =>
+        actual is T || (actual is RemoteException remote && remote.TypeName == typeof(T).FullName);
 
     protected static TimeSpan Ms(int milliseconds) => TimeSpan.FromMilliseconds(milliseconds);
 

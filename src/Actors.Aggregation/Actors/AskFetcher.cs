@@ -59,9 +59,10 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
         target.Tell(message, _sink);
     }
 
-    protected override void OnReceive(object message)
+    protected override void OnReceive(object received)
     {
         if (_done) return;
+        var message = received is ReplySink.Delivery delivery ? delivery.Message : received;
         if (_setup.Scope.IsEnded)
         {
             // The request was decided: whatever this is, nobody wants it.

@@ -50,12 +50,19 @@ internal sealed class ReplySink : MinimalActorRef
     /// stopping or about to, and a message to it then would be a dead letter).</summary>
     private IActorRef? Waiting => _scope.Cause is null ? Volatile.Read(ref _fetcher) : null;
 
-    protected override void TellInternal(object message, IActorRef sender) => Waiting?.Tell(message, sender);
+    protected override void TellInternal(object message, IActorRef sender) => Waiting?.Tell(new Delivery(message), sender);
 
     public override void SendSystemMessage(ISystemMessage message)
     {
-        if (message is DeathWatchNotification notification) Waiting?.Tell(new TargetTerminated(notification.Actor), ActorRefs.NoSender);
+        if (message is DeathWatchNotification notification) Waiting?.Tell(new Delivery(new TargetTerminated(notification.Actor)), ActorRefs.NoSender);
     }
+
+    /// <summary>
+    /// What came to the sink, passed on to its fetcher. The hop is always local, and the message was serialized already if it
+    /// crossed a node, so it is not verified again under <c>serialize-messages</c> (a <c>Status.Failure</c> carries an exception
+    /// Akka's default serializer cannot).
+    /// </summary>
+    public sealed record Delivery(object Message) : INoSerializationVerificationNeeded;
 
     /// <summary>The watched target terminated.</summary>
     public sealed record TargetTerminated(IActorRef Target) : INoSerializationVerificationNeeded;

@@ -71,7 +71,7 @@ public sealed class AskFetcherSpecs(ITestOutputHelper output) : AggregationSpec(
         aggregator.Tell(new Aggregate<int>(3));
 
         var failed = Assert.IsType<FetcherFailed>((await ExpectMsgAsync<AggregateFailed>(Generous)).Reason);
-        Assert.IsType<InvalidCastException>(failed.Exception);
+        AssertErrorType<InvalidCastException>(failed.Exception);
         Assert.Contains("expected a Profile reply, but got String", failed.Exception.Message);
     }
 
@@ -84,7 +84,7 @@ public sealed class AskFetcherSpecs(ITestOutputHelper output) : AggregationSpec(
         aggregator.Tell(new Aggregate<int>(4));
 
         var failed = Assert.IsType<FetcherFailed>((await ExpectMsgAsync<AggregateFailed>(Generous)).Reason);
-        Assert.IsType<AskTargetTerminatedException>(failed.Exception);
+        AssertErrorType<AskTargetTerminatedException>(failed.Exception);
         await AwaitQuietAsync(aggregator);
     }
 
@@ -117,6 +117,6 @@ public sealed class AskFetcherSpecs(ITestOutputHelper output) : AggregationSpec(
 
         missing.Tell(new Aggregate<int>(1));
         var failed = Assert.IsType<FetcherFailed>((await ExpectMsgAsync<AggregateFailed>(Generous)).Reason);
-        Assert.IsType<ActorNotFoundException>(failed.Exception);
+        AssertErrorType<ActorNotFoundException>(failed.Exception);
     }
 }

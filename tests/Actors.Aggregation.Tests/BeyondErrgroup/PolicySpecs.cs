@@ -29,7 +29,7 @@ public sealed class PolicySpecs(ITestOutputHelper output) : AggregationSpec(outp
         Assert.Equal(new[] { PartStatus.Succeeded, PartStatus.Failed, PartStatus.Failed, PartStatus.Succeeded, PartStatus.TimedOut },
             reply.Parts.Select(p => p.Status));
         Assert.Equal("orders down", reply.Parts[1].Error!.Message);
-        Assert.IsType<TimeoutException>(reply.Parts[2].Error);
+        AssertErrorType<TimeoutException>(reply.Parts[2].Error);
         Assert.False(reply.AllSucceeded);
         Assert.True(reply.Elapsed >= Ms(790), $"waited for the deadline: {reply.Elapsed}");
         await AwaitQuietAsync(aggregator);
@@ -90,7 +90,7 @@ public sealed class PolicySpecs(ITestOutputHelper output) : AggregationSpec(outp
         var reason = Assert.IsType<QuorumNotReached>((await ExpectMsgAsync<AggregateFailed>(Generous)).Reason);
         Assert.Equal(1, reason.Required);
         Assert.Equal(new[] { "a", "b", "c" }, reason.Failures.Select(f => f.Fetcher).Order());
-        Assert.Contains(reason.Failures, f => f.Exception is TimeoutException);
+        Assert.Contains(reason.Failures, f => IsError<TimeoutException>(f.Exception));
         await AwaitQuietAsync(aggregator);
     }
 

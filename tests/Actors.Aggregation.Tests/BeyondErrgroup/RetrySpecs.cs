@@ -65,7 +65,7 @@ public sealed class RetrySpecs(ITestOutputHelper output) : AggregationSpec(outpu
             var failed = Assert.IsType<FetcherFailed>((await ExpectMsgAsync<AggregateFailed>(Generous)).Reason);
             Assert.Equal("down", failed.Fetcher);
             Assert.Equal(3, failed.Attempts);
-            Assert.IsType<TimeoutException>(failed.Exception);
+            AssertErrorType<TimeoutException>(failed.Exception);
             Assert.Contains("after 3 attempts", failed.Describe());
         });
         Assert.Equal(3, calls);

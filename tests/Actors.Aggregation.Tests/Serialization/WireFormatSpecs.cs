@@ -91,7 +91,7 @@ public sealed class WireFormatSpecs(ITestOutputHelper output)
         Assert.Contains(nameof(A_fetchers_exception_must_cross_as_data_with_its_type_message_stack_trace_and_inner_errors), error.StackTrace);
         var inner = Assert.IsType<RemoteException>(error.InnerException);
         Assert.Equal(("System.TimeoutException", "inner timeout"), (inner.TypeName, inner.Message));
-        Assert.Equal("fetcher 'orders' failed after 3 attempts: RemoteException: orders answered 500", reason.Describe());
+        Assert.Equal("fetcher 'orders' failed after 3 attempts: HttpRequestException: orders answered 500", reason.Describe());
         // Crossing again keeps the original type name, not the stand-in's.
         Assert.Equal("System.Net.Http.HttpRequestException",
             ((RemoteException)((FetcherFailed)RoundTrip(failed).Reason).Exception).TypeName);
