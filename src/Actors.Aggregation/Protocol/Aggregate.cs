@@ -24,4 +24,6 @@ public sealed record Aggregate<TKey>(TKey Key) : IAggregateRequest
     Type IAggregateRequest.KeyType => typeof(TKey);
 
     object? IAggregateRequest.KeyObject => Key;
+
+    IAggregateRequest IAggregateRequest.Routed(string requestId, TimeSpan timeout) => this with { RequestId = requestId, Timeout = timeout };
 }

@@ -8,6 +8,9 @@ internal interface IAggregateRequest : IWireMessage
     TimeSpan? Timeout { get; }
     Type KeyType { get; }
     object? KeyObject { get; }
+
+    /// <summary>The same request under another id and with another budget: what a front sends on.</summary>
+    IAggregateRequest Routed(string requestId, TimeSpan timeout);
 }
 
 /// <summary>The library's public messages, which cross nodes: what <see cref="Serialization.AggregationSerializer"/> is bound to.</summary>

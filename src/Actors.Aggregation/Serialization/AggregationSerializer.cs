@@ -36,6 +36,8 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
     private const string StatsManifest = "ST";
     private const string GetLeakReportManifest = "GL";
     private const string LeakReportManifest = "LR";
+    private const string GetFrontStatsManifest = "GF";
+    private const string FrontStatsManifest = "FS";
 
     /// <summary>How deep inner exceptions are followed: enough for any real chain, bounded against cycles and abuse.</summary>
     private const int MaxErrorDepth = 8;
@@ -63,6 +65,8 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
         AggregatorStats => StatsManifest,
         GetLeakReport => GetLeakReportManifest,
         LeakReport => LeakReportManifest,
+        GetFrontStats => GetFrontStatsManifest,
+        FrontStats => FrontStatsManifest,
         _ => throw new ArgumentException($"{nameof(AggregationSerializer)} cannot serialize a {o?.GetType().FullName ?? "null"}.", nameof(o)),
     };
 
@@ -102,7 +106,15 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
                     WriteFailure(writer, failed.Reason);
                     writer.Write(failed.Elapsed.Ticks);
                     break;
-                case GetAggregatorStats or GetLeakReport:
+                case GetAggregatorStats or GetLeakReport or GetFrontStats:
+                    break;
+                case FrontStats front:
+                    writer.Write(front.InFlight);
+                    writer.Write(front.Aggregators);
+                    writer.Write(front.Forwarded);
+                    writer.Write(front.BusyRetries);
+                    writer.Write(front.NodeFailures);
+                    writer.Write(front.LateReplies);
                     break;
                 case AggregatorStats stats:
                     writer.Write(stats.InFlight);
@@ -199,6 +211,10 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
                 return new AggregatorStats(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64());
             case GetLeakReportManifest:
                 return GetLeakReport.Instance;
+            case GetFrontStatsManifest:
+                return GetFrontStats.Instance;
+            case FrontStatsManifest:
+                return new FrontStats(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64());
             case LeakReportManifest:
             {
                 var inFlight = ReadList(reader, r => new InFlightRequest(r.ReadString(), ReadList(r, r2 => r2.ReadString())));
@@ -213,7 +229,7 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
 
     // ---- failures and errors
 
-    private enum FailureKind : byte { FetcherFailed = 1, QuorumNotReached, DeadlineExceeded, AggregationCancelled, RequestRejected, CombineFailed }
+    private enum FailureKind : byte { FetcherFailed = 1, QuorumNotReached, DeadlineExceeded, AggregationCancelled, RequestRejected, CombineFailed, NodeFailed }
 
     private static void WriteFailure(BinaryWriter writer, AggregationFailure failure)
     {
@@ -245,6 +261,11 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
                 writer.Write((byte)FailureKind.CombineFailed);
                 WriteError(writer, combine.Exception, 0);
                 break;
+            case NodeFailed node:
+                writer.Write((byte)FailureKind.NodeFailed);
+                writer.Write(node.Node);
+                writer.Write(node.Reason);
+                break;
             default:
                 throw new ArgumentException($"{nameof(AggregationSerializer)} cannot serialize the failure {failure.GetType().FullName}.");
         }
@@ -258,6 +279,7 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
         FailureKind.AggregationCancelled => new AggregationCancelled(reader.ReadString()),
         FailureKind.RequestRejected => new RequestRejected(reader.ReadString()),
         FailureKind.CombineFailed => new CombineFailed(ReadError(reader)),
+        FailureKind.NodeFailed => new NodeFailed(reader.ReadString(), reader.ReadString()),
         var kind => throw new InvalidDataException($"unknown failure kind {(byte)kind}"),
     };
 

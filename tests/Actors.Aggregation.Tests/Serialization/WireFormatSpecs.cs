@@ -37,6 +37,7 @@ public sealed class WireFormatSpecs(ITestOutputHelper output)
             new Aggregate<int>(1), new CancelAggregate("r"), new AggregateSucceeded<string>("r", "x", TimeSpan.Zero),
             new AggregateFailed("r", new RequestRejected("busy")), new AggregateCompleted<int>("r", 1, [], TimeSpan.Zero),
             GetAggregatorStats.Instance, new AggregatorStats(0, 0, 0, 0, 0, 0), GetLeakReport.Instance, new LeakReport([], 0, []),
+            GetFrontStats.Instance, new FrontStats(0, 0, 0, 0, 0, 0),
         ];
         foreach (var message in messages)
         {
@@ -108,6 +109,7 @@ public sealed class WireFormatSpecs(ITestOutputHelper output)
             new RequestRejected(RequestRejected.Busy),
             new CombineFailed(new FormatException("bad part")),
             new QuorumNotReached(2, [new FetcherFailed("a", new InvalidOperationException("a down")), new FetcherFailed("b", aggregate)]),
+            new NodeFailed("akka.tcp://shop@127.0.0.1:4053", "the node is gone"),
         ];
         foreach (var failure in failures)
         {
@@ -159,6 +161,8 @@ public sealed class WireFormatSpecs(ITestOutputHelper output)
         Assert.Same(GetAggregatorStats.Instance, RoundTrip(GetAggregatorStats.Instance));
         Assert.Same(GetLeakReport.Instance, RoundTrip(GetLeakReport.Instance));
         Assert.Equal(new AggregatorStats(1, 2, 3, 4, 5, 6), RoundTrip(new AggregatorStats(1, 2, 3, 4, 5, 6)));
+        Assert.Same(GetFrontStats.Instance, RoundTrip(GetFrontStats.Instance));
+        Assert.Equal(new FrontStats(1, 2, 3, 4, 5, 6), RoundTrip(new FrontStats(1, 2, 3, 4, 5, 6)));
         var report = RoundTrip(new LeakReport([new InFlightRequest("r-1", ["profile", "orders"])], 2,
             [new LingeringFetch("r-0", "stubborn", TimeSpan.FromMilliseconds(800), Abandoned: true)]));
         Assert.Equal("request 'r-1' (live fetchers: profile, orders)", report.InFlight.Single().Describe());
