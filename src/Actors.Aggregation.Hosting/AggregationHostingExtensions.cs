@@ -1,5 +1,6 @@
 using Akka;
 using Akka.Actor;
+using Akka.DependencyInjection;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
 
@@ -102,6 +103,24 @@ public static class AggregationHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(options);
+        var resolved = Prepare<TActorKey, TKey>(builder, definition, options);
+        return builder.WithActors((system, registry, resolver) =>
+        {
+            var (effectiveDefinition, settings) = resolved.Resolve(system, resolver);
+            var aggregator = system.ActorOf(AggregatorActor.Props(effectiveDefinition, settings), resolved.ActorName);
+            registry.Register<TActorKey>(aggregator);
+            StopOnShutdown(system, aggregator, resolved.ActorName);
+        });
+    }
+
+    /// <summary>
+    /// Validates the options given in code at once and returns the actor's name and how to resolve the definition and
+    /// settings when the system starts (configuration layered under the code's options). Also adds the library's reference
+    /// configuration. Shared with the cluster registration.
+    /// </summary>
+    internal static (string ActorName, Func<ActorSystem, IDependencyResolver, (AggregationDefinition<TKey> Definition, AggregationSettings Settings)> Resolve)
+        Prepare<TActorKey, TKey>(AkkaConfigurationBuilder builder, AggregationDefinition<TKey> definition, AggregatorOptions options)
+    {
         // Copy first: the caller may reuse or change its options object after this call.
         var fromCode = new AggregatorOptions().OverriddenBy(options);
         fromCode.Validate();
@@ -110,15 +129,12 @@ public static class AggregationHostingExtensions
 
         // The library's reference configuration, below the host's own: its serializer must be known when the system starts.
         builder.WithAggregationSerializer();
-        return builder.WithActors((system, registry, resolver) =>
+        return (actorName, (system, resolver) =>
         {
             var configuration = resolver.GetService<IConfiguration>();
             var fromConfiguration = configuration is null ? new AggregatorOptions() : AggregatorOptions.FromConfiguration(configuration, section);
             var effective = fromConfiguration.OverriddenBy(fromCode);
-            var settings = effective.ApplyTo(AggregationSettings.Create(system));
-            var aggregator = system.ActorOf(AggregatorActor.Props(effective.ApplyTo(definition), settings), actorName);
-            registry.Register<TActorKey>(aggregator);
-            StopOnShutdown(system, aggregator, actorName);
+            return (effective.ApplyTo(definition), effective.ApplyTo(AggregationSettings.Create(system)));
         });
     }
 
@@ -126,7 +142,7 @@ public static class AggregationHostingExtensions
     /// Stops the aggregator in <c>service-requests-done</c>, before the actor system tears down the actors that may be waiting for
     /// its replies, and waits until it and its coordinators have stopped, which is when every requester has been answered.
     /// </summary>
-    private static void StopOnShutdown(ActorSystem system, IActorRef aggregator, string actorName)
+    internal static void StopOnShutdown(ActorSystem system, IActorRef aggregator, string actorName)
     {
         var shutdown = CoordinatedShutdown.Get(system);
         var phase = CoordinatedShutdown.PhaseServiceRequestsDone;

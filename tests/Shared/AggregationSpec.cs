@@ -26,8 +26,8 @@ public abstract class AggregationSpec : Akka.TestKit.Xunit2.TestKit
         actors.aggregation.abandoned-fetch-grace = 100ms
         """).WithFallback(AggregationSettings.DefaultConfig());
 
-    protected AggregationSpec(ITestOutputHelper output, Config? config = null)
-        : base((config ?? Config.Empty).WithFallback(SpecConfig), output: output)
+    protected AggregationSpec(ITestOutputHelper output, Config? config = null, string? systemName = null)
+        : base((config ?? Config.Empty).WithFallback(SpecConfig), systemName, output)
     {
     }
 

@@ -119,7 +119,7 @@ internal sealed class FrontActor : UntypedActor, IWithTimers
         if (request.Timeout is { } timeout && AggregationSettings.InvalidTimeout(timeout) is { } invalid) Reject(requestId, $"the timeout {invalid}");
         else if (string.IsNullOrWhiteSpace(requestId)) Reject(requestId, "the request id must not be empty");
         else if (_inFlight.ContainsKey(requestId)) Reject(requestId, $"a request with id '{requestId}' is already in flight");
-        else if (_drain.ReplyTo is not null) Reject(requestId, "the node is leaving");
+        else if (_drain.ReplyTo is not null) Reject(requestId, RequestRejected.Leaving);
         else if (_available.Count == 0) Reject(requestId, "no aggregator is available");
         else
         {
@@ -164,11 +164,11 @@ internal sealed class FrontActor : UntypedActor, IWithTimers
             if (_log.IsDebugEnabled) _log.Debug("Aggregator front dropped a late reply for {RequestId} from {Sender}", reply.RequestId, Sender);
             return;
         }
-        if (reply is AggregateFailed { Reason: RequestRejected { Reason: RequestRejected.Busy } } && TryElsewhere(routed)) return;
+        if (reply is AggregateFailed { Reason: RequestRejected { Reason: RequestRejected.Busy or RequestRejected.Leaving } } && TryElsewhere(routed)) return;
         Answer(routed, reply);
     }
 
-    /// <summary>The aggregator was busy: another one, if there is one left to try and the budget still allows a useful try.</summary>
+    /// <summary>The aggregator was busy (or its node leaving): another one, if there is one left to try and the budget still allows a useful try.</summary>
     private bool TryElsewhere(Routed routed)
     {
         if (routed.Remaining < MinimumTry) return false;
