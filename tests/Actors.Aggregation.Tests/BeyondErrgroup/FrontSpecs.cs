@@ -47,6 +47,19 @@ public sealed class FrontSpecs(ITestOutputHelper output) : AggregationSpec(outpu
     }
 
     [Fact]
+    public async Task The_library_pages_pool_example_must_answer_the_kata()
+    {
+        var system = Sys;
+        var dashboard = Kata;
+        // snippet:begin front-pool
+        var dashboards = system.ActorOf(AggregatorFront.Pool(dashboard, instances: 4), "dashboards");
+        string text = await dashboards.AggregateAsync<int, string>(1); // Name: Alice | Order: 5
+        // snippet:end
+        Assert.Equal("Name: Alice | Order: 5", text);
+        Assert.Equal(4, (await CountActorsAsync("/user/dashboards/aggregator-*")));
+    }
+
+    [Fact]
     public async Task A_request_without_an_id_must_get_one_and_keep_it_in_its_reply()
     {
         var front = Sys.ActorOf(AggregatorFront.Pool(Kata, 2), "ids");
@@ -270,6 +283,28 @@ public sealed class FrontSpecs(ITestOutputHelper output) : AggregationSpec(outpu
         Assert.Throws<ArgumentOutOfRangeException>(() => AggregatorFront.Pool(Kata, 0));
         Assert.Throws<ArgumentException>(() => AggregatorFront.Over([]));
         Assert.Throws<ArgumentException>(() => AggregatorFront.Over([null!]));
+    }
+
+    [Theory]
+    [InlineData("deadline-margin = -1ms", "actors.aggregation.front.deadline-margin")]
+    [InlineData("deadline-margin = 2m", "actors.aggregation.front.deadline-margin")]
+    [InlineData("deadline-margin = soon", "actors.aggregation.front.deadline-margin")]
+    [InlineData("fail-on-unreachable = perhaps", "actors.aggregation.front.fail-on-unreachable")]
+    [InlineData("identify-interval = 0s", "actors.aggregation.front.identify-interval")]
+    public void Front_settings_out_of_range_must_be_refused_naming_the_setting(string hocon, string setting)
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() => AggregatorFrontSettings.Create(Akka.Configuration.ConfigurationFactory.ParseString(hocon)));
+        Assert.Contains(setting, error.Message);
+    }
+
+    [Fact]
+    public void Front_settings_must_default_from_the_reference_configuration_and_take_the_systems_own()
+    {
+        var defaults = AggregatorFrontSettings.Create(Akka.Configuration.Config.Empty);
+        Assert.Equal((Ms(50), false, TimeSpan.FromSeconds(1)), (defaults.DeadlineMargin, defaults.FailOnUnreachable, defaults.IdentifyInterval));
+        Assert.Equal(Ms(50), AggregatorFrontSettings.Create(Sys).DeadlineMargin);
+        Assert.True(defaults.WithFailOnUnreachable(true).FailOnUnreachable);
+        Assert.Equal(Ms(10), defaults.WithDeadlineMargin(Ms(10)).DeadlineMargin);
     }
 
     private async Task<FrontStats> FrontStatsAsync(IActorRef front) => await front.Ask<FrontStats>(GetFrontStats.Instance, Generous);

@@ -391,7 +391,7 @@ public sealed class LibraryReadmeSamples(ITestOutputHelper output) : Aggregation
             .Fetch("slow", Fetches.Hang<int, string>(id => probes.GetOrAdd(id, _ => new TokenProbe())))
             .WithTimeout(TimeSpan.FromSeconds(30))
             .Build();
-        // snippet:begin pool
+        // An Akka router works too, if it hashes cancels as it hashes requests (the front needs no hashing).
         var pool = new ConsistentHashingPool(2).WithHashMapping(message => message switch
         {
             Aggregate<int> request => request.RequestId ?? (object)request.Key,
@@ -399,7 +399,6 @@ public sealed class LibraryReadmeSamples(ITestOutputHelper output) : Aggregation
             _ => message,
         });
         var dashboards = system.ActorOf(pool.Props(AggregatorActor.Props(dashboard)), "dashboards");
-        // snippet:end
 
         for (var id = 1; id <= 8; id++) dashboards.Tell(new Aggregate<int>(id) { RequestId = $"r{id}" });
         foreach (var id in Enumerable.Range(1, 8)) await probes.GetOrAdd(id, _ => new TokenProbe()).WhenStarted(Generous);
