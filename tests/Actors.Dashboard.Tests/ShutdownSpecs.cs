@@ -19,11 +19,12 @@ public sealed partial class ShutdownSpecs(ITestOutputHelper output)
     public async Task Stopping_serve_must_answer_a_request_in_flight_503_AggregationCancelled()
     {
         using var process = DashboardProcess.Start("serve", "--urls", "http://127.0.0.1:0",
-            "--Aggregation:Dashboard:Timeout=30s", "--Dashboard:Services:Profile:Latency=30s");
+            "--Aggregation:Dashboard:Timeout=30s", "--Dashboard:Services:Profile:Latency=30s",
+            "--Serilog:MinimumLevel:Override:Actors.Dashboard.Services=Debug"); // to see the profile service receive the call
         var serving = await process.WaitForLineAsync(Serving(), TimeSpan.FromSeconds(60));
         using var http = new HttpClient { Timeout = Generous };
         var call = http.GetAsync(serving.Groups["url"].Value.Replace("{id}", "1", StringComparison.Ordinal));
-        await Task.Delay(TimeSpan.FromSeconds(1)); // the request is at the profile service, which answers in 30 s
+        await process.WaitForLineAsync(ProfileReceived(), Generous); // the request is at the profile service, which answers in 30 s
 
         process.Terminate();
 
@@ -37,6 +38,9 @@ public sealed partial class ShutdownSpecs(ITestOutputHelper output)
         Assert.Contains("shutting down", problem.GetProperty("reason").GetString());
         Assert.Matches(@"profile service: request for 1 aborted by the caller", process.Stdout);
     }
+
+    [GeneratedRegex(@"profile service: request for 1 received")]
+    private static partial Regex ProfileReceived();
 
     [GeneratedRegex(@"Dashboard serving GET (?<url>http://127\.0\.0\.1:\d+/dashboard/\{id\})")]
     private static partial Regex Serving();

@@ -84,6 +84,7 @@ public sealed class DownstreamService
         var started = Stopwatch.GetTimestamp();
         var behaviour = Behaviour;
         Requested?.Invoke(id);
+        _log.LogDebug("{Service} service: request for {Id} received", Name, id);
         try
         {
             await Task.Delay(behaviour.Latency, context.RequestAborted);
