@@ -7,7 +7,7 @@ namespace Actors.Dashboard;
 /// <summary>
 /// <c>GET /dashboard/{id}</c>: runs the aggregation. 200 with the combined text; otherwise an RFC 7807 ProblemDetails body
 /// whose <c>cause</c> names the failure and whose <c>failedFetcher</c> or <c>pendingFetchers</c> name the fetchers involved:
-/// 502 FetcherFailed, 504 DeadlineExceeded, 503 RequestRejected or AggregationCancelled, 500 CombineFailed.
+/// 502 FetcherFailed, 504 DeadlineExceeded, 503 RequestRejected, AggregationCancelled or NodeFailed, 500 CombineFailed.
 /// </summary>
 public static class DashboardEndpoint
 {
@@ -53,6 +53,8 @@ public static class DashboardEndpoint
             new() { ["pendingFetchers"] = d.Pending, ["timeoutMs"] = d.Timeout.TotalMilliseconds }),
         RequestRejected r => Problem(StatusCodes.Status503ServiceUnavailable, "The aggregator rejected the request",
             r.Describe() + ".", instance, nameof(RequestRejected), elapsedMs, new() { ["reason"] = r.Reason }),
+        NodeFailed n => Problem(StatusCodes.Status503ServiceUnavailable, "The node running the aggregation failed",
+            n.Describe() + ".", instance, nameof(NodeFailed), elapsedMs, new() { ["node"] = n.Node, ["reason"] = n.Reason }),
         AggregationCancelled c => Problem(StatusCodes.Status503ServiceUnavailable, "The aggregation was cancelled",
             c.Describe() + ".", instance, nameof(AggregationCancelled), elapsedMs, new() { ["reason"] = c.Reason }),
         _ => Problem(StatusCodes.Status500InternalServerError, "The aggregation failed",

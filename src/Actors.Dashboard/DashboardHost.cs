@@ -1,6 +1,10 @@
 using Actors.Aggregation.Hosting;
 using Actors.Dashboard.Services;
+using Actors.Aggregation;
+using Actors.Aggregation.Cluster;
+using Akka.Cluster.Hosting;
 using Akka.Hosting;
+using Akka.Remote.Hosting;
 using Serilog;
 using Serilog.Formatting.Compact;
 using Serilog.Settings.Configuration;
@@ -59,18 +63,53 @@ public static class DashboardHost
         builder.Services.AddSingleton<LoopbackServices>();
         builder.Services.AddSingleton<DownstreamClient>();
 
-        builder.Services.AddAkka("dashboard", (akka, services) => akka
-            .ConfigureLoggers(loggers =>
+        builder.Services.AddAkka("dashboard", (akka, services) =>
+        {
+            akka.ConfigureLoggers(loggers =>
             {
                 loggers.LogLevel = Akka.Event.LogLevel.InfoLevel;
                 loggers.ClearLoggers();
                 loggers.AddLoggerFactory();
-            })
-            .WithAggregator<DashboardAggregator, int>(DashboardAggregator.Definition(services.GetRequiredService<DownstreamClient>())));
+            });
+            var definition = DashboardAggregator.Definition(services.GetRequiredService<DownstreamClient>());
+            if (settings.Cluster is { } cluster) JoinCluster(akka, cluster, definition);
+            else akka.WithAggregator<DashboardAggregator, int>(definition);
+        });
 
         var app = builder.Build();
         app.Services.GetRequiredService<LoopbackServices>().Map(app);
         DashboardEndpoint.Map(app);
         return app;
+    }
+
+    /// <summary>
+    /// The host as a cluster member on 127.0.0.1: every member runs the cluster front (the endpoint's aggregator), workers
+    /// run a pool of aggregators too. Akka's split-brain resolver, keep-oldest (start the front first: it is the oldest),
+    /// downs a member that stays unreachable for <see cref="DashboardClusterSettings.StableAfter"/>; its requests are then
+    /// answered <c>NodeFailed</c>. Without seed nodes the host joins itself, as the first member of a new cluster.
+    /// </summary>
+    private static void JoinCluster(AkkaConfigurationBuilder akka, DashboardClusterSettings cluster, AggregationDefinition<int> definition)
+    {
+        akka.AddHocon($$"""
+                akka.cluster.downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+                akka.cluster.split-brain-resolver.active-strategy = keep-oldest
+                akka.cluster.split-brain-resolver.keep-oldest.down-if-alone = off
+                akka.cluster.split-brain-resolver.stable-after = {{(long)cluster.StableAfter.TotalMilliseconds}}ms
+                akka.cluster.failure-detector.heartbeat-interval = 500ms
+                akka.cluster.failure-detector.acceptable-heartbeat-pause = 2s
+                """, HoconAddMode.Prepend)
+            .WithRemoting("127.0.0.1", cluster.Port)
+            .WithClustering(new ClusterOptions { Roles = cluster.Roles.ToArray(), SeedNodes = cluster.SeedNodes.ToArray() })
+            .WithClusterAggregator<DashboardAggregator, int>(definition, new ClusterAggregatorOptions
+            {
+                Role = DashboardClusterSettings.WorkerRole,
+                InstancesPerNode = cluster.InstancesPerNode,
+            })
+            .WithActors((system, _) =>
+            {
+                if (cluster.SeedNodes.Count > 0) return;
+                var self = Akka.Cluster.Cluster.Get(system);
+                self.Join(self.SelfAddress);
+            });
     }
 }

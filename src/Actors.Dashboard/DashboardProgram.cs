@@ -20,6 +20,8 @@ public static class DashboardProgram
         usage: Actors.Dashboard <command> [configuration arguments]
           demo    run the kata's three cases against the loopback services, print each outcome, exit
           serve   serve GET /dashboard/{id} on Urls (config/appsettings.json) or --urls http://127.0.0.1:PORT until stopped
+                  (as a cluster member with --Dashboard:Cluster:Roles:0=front|worker, see the README)
+          cluster-demo  this process as the cluster's front, two workers as child processes, one killed mid-request
         configuration arguments override config/appsettings.json, e.g. --Aggregation:Dashboard:Timeout=2s
         """;
 
@@ -28,9 +30,15 @@ public static class DashboardProgram
     {
         ArgumentNullException.ThrowIfNull(args);
         DashboardMode mode;
+        var clusterDemo = false;
         switch (args.FirstOrDefault())
         {
             case "demo": mode = DashboardMode.Demo; break;
+            case "cluster-demo":
+                mode = DashboardMode.Demo;
+                clusterDemo = true;
+                args = [.. args, .. ClusterDemoCommand.FrontArguments];
+                break;
             case "serve": mode = DashboardMode.Serve; break;
             case "help" or "--help" or "-h":
                 output.WriteLine(Usage);
@@ -69,7 +77,7 @@ public static class DashboardProgram
             {
                 try
                 {
-                    return await DemoCommand.RunAsync(app, output);
+                    return clusterDemo ? await ClusterDemoCommand.RunAsync(app, output) : await DemoCommand.RunAsync(app, output);
                 }
                 finally
                 {

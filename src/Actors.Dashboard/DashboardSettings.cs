@@ -25,8 +25,9 @@ public sealed class DashboardSettings
     /// <summary>The configuration section of the dashboard's aggregator (the default for <see cref="DashboardAggregator"/>).</summary>
     public static readonly string AggregatorSection = AggregatorOptions.DefaultConfigurationSection(typeof(DashboardAggregator));
 
-    private DashboardSettings(string urls, ServiceBehaviour profile, ServiceBehaviour orders, AggregatorOptions aggregator)
+    private DashboardSettings(string urls, ServiceBehaviour profile, ServiceBehaviour orders, AggregatorOptions aggregator, DashboardClusterSettings? cluster)
     {
+        Cluster = cluster;
         Urls = urls;
         Profile = profile;
         Orders = orders;
@@ -45,6 +46,9 @@ public sealed class DashboardSettings
     /// <summary>The aggregator's options from <c>Aggregation:Dashboard</c>, checked by the hosting library's own reader.</summary>
     public AggregatorOptions Aggregator { get; }
 
+    /// <summary>Whether and how the host joins an Akka.NET cluster (<c>Dashboard:Cluster</c>); null: a single node.</summary>
+    public DashboardClusterSettings? Cluster { get; }
+
     /// <summary>Reads and checks the configuration.</summary>
     /// <param name="configuration">The host's configuration.</param>
     /// <param name="urlsOverride">Listen here instead of <c>Urls</c> (the demo listens on a free port).</param>
@@ -53,7 +57,7 @@ public sealed class DashboardSettings
     public static DashboardSettings Read(IConfiguration configuration, string? urlsOverride = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        RequireKnown(configuration.GetSection("Dashboard"), "the dashboard", "Services");
+        RequireKnown(configuration.GetSection("Dashboard"), "the dashboard", "Services", "Cluster");
         var services = configuration.GetSection("Dashboard:Services");
         RequireKnown(services, "the services", "Profile", "Orders");
         var profile = ReadService(services.GetSection("Profile"), new ServiceBehaviour(TimeSpan.FromMilliseconds(200), 0));
@@ -65,7 +69,32 @@ public sealed class DashboardSettings
 
         var urls = urlsOverride ?? configuration["Urls"] ?? DefaultUrls;
         CheckUrls(urls, urlsOverride is null ? "Urls" : "the demo's address");
-        return new DashboardSettings(urls, profile, orders, aggregator);
+        return new DashboardSettings(urls, profile, orders, aggregator, ReadCluster(configuration.GetSection("Dashboard:Cluster")));
+    }
+
+    private static DashboardClusterSettings? ReadCluster(IConfigurationSection section)
+    {
+        RequireKnown(section, "the cluster", "Roles", "Port", "SeedNodes", "InstancesPerNode", "StableAfter");
+        if (!section.Exists()) return null;
+        string[] roles = section.GetSection("Roles").GetChildren().Select(c => c.Value ?? "").ToArray();
+        if (roles.Length == 0 || roles.Any(r => r is not (DashboardClusterSettings.FrontRole or DashboardClusterSettings.WorkerRole)))
+            throw new DashboardConfigurationException(section.Path + ":Roles",
+                $"{section.Path}:Roles must list front (serves GET /dashboard), worker (runs the aggregators) or both, but was [{string.Join(", ", roles)}].");
+        var port = 0;
+        if (section["Port"] is { Length: > 0 } portText && (!int.TryParse(portText, CultureInfo.InvariantCulture, out port) || port is < 0 or > 65535))
+            throw new DashboardConfigurationException(section.Path + ":Port", $"{section.Path}:Port must be 0 (any free port) to 65535, but was '{portText}'.");
+        var seeds = section.GetSection("SeedNodes").GetChildren().Select(c => c.Value ?? "").ToArray();
+        foreach (var seed in seeds)
+            if (!Akka.Actor.Address.TryParse(seed, out _))
+                throw new DashboardConfigurationException(section.Path + ":SeedNodes",
+                    $"{section.Path}:SeedNodes must list node addresses such as akka.tcp://dashboard@127.0.0.1:4053, but has '{seed}'.");
+        var instances = 2;
+        if (section["InstancesPerNode"] is { Length: > 0 } instancesText && (!int.TryParse(instancesText, CultureInfo.InvariantCulture, out instances) || instances < 1))
+            throw new DashboardConfigurationException(section.Path + ":InstancesPerNode", $"{section.Path}:InstancesPerNode must be at least 1, but was '{instancesText}'.");
+        var stableAfter = TimeSpan.FromSeconds(5);
+        if (section["StableAfter"] is { Length: > 0 } stableText && (!TryParseDuration(stableText, out stableAfter) || stableAfter <= TimeSpan.Zero))
+            throw new DashboardConfigurationException(section.Path + ":StableAfter", $"{section.Path}:StableAfter must be a positive duration such as 5s, but was '{stableText}'.");
+        return new DashboardClusterSettings(roles, port, seeds, instances, stableAfter);
     }
 
     private static ServiceBehaviour ReadService(IConfigurationSection section, ServiceBehaviour defaults)
@@ -133,4 +162,19 @@ public sealed class DashboardSettings
             return text.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration);
         return true;
     }
+}
+
+/// <summary>The host as a member of an Akka.NET cluster (<c>Dashboard:Cluster</c>).</summary>
+/// <param name="Roles"><c>front</c> (serves <c>GET /dashboard/{id}</c> through the cluster front), <c>worker</c> (runs the aggregators), or both.</param>
+/// <param name="Port">The Akka.Remote port on 127.0.0.1; 0 for any free one.</param>
+/// <param name="SeedNodes">The nodes to join; none: the host joins itself (the first node of a new cluster).</param>
+/// <param name="InstancesPerNode">Aggregators per worker.</param>
+/// <param name="StableAfter">How long the split-brain resolver (keep-oldest) waits before it downs an unreachable member.</param>
+public sealed record DashboardClusterSettings(IReadOnlyList<string> Roles, int Port, IReadOnlyList<string> SeedNodes, int InstancesPerNode, TimeSpan StableAfter)
+{
+    /// <summary>The role of a member that serves the endpoint.</summary>
+    public const string FrontRole = "front";
+
+    /// <summary>The role of a member that runs aggregators.</summary>
+    public const string WorkerRole = "worker";
 }

@@ -36,6 +36,25 @@ public sealed partial class ProgramSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_cluster_demo_must_answer_every_request_once_when_a_worker_process_is_killed_and_exit_0()
+    {
+        var (exitCode, stdout, stderr) = await DashboardProcess.RunAsync("cluster-demo");
+        output.WriteLine(stdout);
+        output.WriteLine(stderr);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("both workers joined", stdout);
+        var answers = Regex.Matches(stdout, @"GET /dashboard/1 -> (?<status>\d{3}) (?<text>.*) \(\d+ ms\)").Select(m => (m.Groups["status"].Value, m.Groups["text"].Value)).ToArray();
+        Assert.Equal(8, answers.Length); // the kata, the six around the kill, the kata again: each answered once
+        Assert.Equal(("200", "Name: Alice | Order: 5"), answers[0]);
+        Assert.Equal(("200", "Name: Alice | Order: 5"), answers[^1]);
+        Assert.All(answers[1..^1], a => Assert.True(a == ("200", "Name: Alice | Order: 5") || (a.Item1 == "503" && a.Item2.StartsWith("NodeFailed: node akka.tcp://dashboard@127.0.0.1:", StringComparison.Ordinal)), $"{a}"));
+        Assert.Contains(answers[1..^1], a => a.Item1 == "503");
+        Assert.DoesNotContain("UNEXPECTED", stdout);
+        Assert.Contains("every request was answered once, as expected", stdout);
+    }
+
+    [Fact]
     public async Task Configuration_must_switch_the_console_log_to_JSON()
     {
         var (exitCode, stdout, _) = await DashboardProcess.RunAsync("demo",

@@ -43,7 +43,7 @@ public sealed partial class DashboardProcess : IDisposable
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
     {
         using var process = Start(args);
-        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(120));
         return (exitCode, process.Stdout, process.Stderr);
     }
 
