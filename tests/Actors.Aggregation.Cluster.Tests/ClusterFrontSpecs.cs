@@ -97,4 +97,40 @@ public sealed class ClusterFrontSpecs(ITestOutputHelper output) : ThreeNodeSpec(
         await AggregationAssert.NoLeaksAsync(await PoolOn(NodeC), TimeSpan.FromSeconds(10)); // C's requests ended at their deadline
         await AggregationAssert.NoLeaksAsync(front);
     }
+
+    [Fact]
+    public async Task A_worker_leaving_under_load_must_finish_its_requests_and_every_request_be_answered_once_without_a_failure()
+    {
+        await FormClusterAsync();
+        // What WithClusterAggregator registers on a worker: drain in service-unbind, then stop in service-requests-done.
+        var poolB = await PoolOn(NodeB);
+        var shutdown = CoordinatedShutdown.Get(NodeB);
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceUnbind, "drain", async () =>
+        {
+            await AggregatorFront.DrainAsync(poolB, TimeSpan.FromSeconds(4));
+            return Akka.Done.Instance;
+        });
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "stop", async () =>
+        {
+            await poolB.GracefulStop(TimeSpan.FromSeconds(4));
+            return Akka.Done.Instance;
+        });
+        var front = await FrontAsync("dashboard");
+        var portB = AddressOf(NodeB).Port;
+
+        var calls = Enumerable.Range(0, 10).Select(i => front.AggregateAsync<int, string>(1000 + i, TimeSpan.FromSeconds(15))).ToList();
+        await AwaitAssertAsync(async () => Assert.True((await StatsAsync(poolB)).InFlight > 0), Generous, TimeSpan.FromMilliseconds(20));
+        var leaving = Akka.Cluster.Cluster.Get(NodeB).LeaveAsync();
+        calls.AddRange(Enumerable.Range(10, 10).Select(i => front.AggregateAsync<int, string>(1000 + i, TimeSpan.FromSeconds(15))));
+
+        var answers = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30)); // any failure would throw here
+        Assert.All(answers, a => Assert.StartsWith("Name: Alice (", a));
+        Assert.Contains(answers, a => a.Contains($"({portB})", StringComparison.Ordinal)); // B finished what it ran
+        await leaving.WaitAsync(TimeSpan.FromSeconds(30));
+        await NodeB.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
+        await AwaitAssertAsync(async () => Assert.Equal(1, (await FrontStatsAsync(front)).Aggregators), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100));
+        Assert.Equal(0, (await FrontStatsAsync(front)).NodeFailures);
+        await AggregationAssert.NoLeaksAsync(await PoolOn(NodeC));
+        await AggregationAssert.NoLeaksAsync(front);
+    }
 }

@@ -57,13 +57,19 @@ public abstract class ThreeNodeSpec : AggregationSpec
     protected Address AddressOf(ActorSystem node) => Akka.Cluster.Cluster.Get(node).SelfAddress;
 
     /// <summary>
-    /// What each worker runs: a fetch that answers at once for a negative key, and otherwise waits, honouring its token,
-    /// for as long as the request's deadline, recording its token and its node under its key.
+    /// What each worker runs: a fetch that answers at once for a negative key, after a second for a key of 1000 or more,
+    /// and otherwise waits, honouring its token, for as long as the request's deadline, recording its token and its node
+    /// under its key.
     /// </summary>
     protected AggregationDefinition<int, string> Dashboard(ActorSystem node) => Aggregation.For<int>()
         .Fetch("profile", async context =>
         {
             if (context.Key < 0) return $"Name: Alice ({AddressOf(node).Port})";
+            if (context.Key >= 1000)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), context.CancellationToken);
+                return $"Name: Alice ({AddressOf(node).Port})";
+            }
             var probe = new TokenProbe();
             Fetches[context.Key] = (probe, AddressOf(node).ToString());
             probe.Attach(context.CancellationToken);
