@@ -52,6 +52,7 @@ public static class QuickRun
         if (Wants("siblings")) verdicts.Add(await SiblingSectionAsync());
         if (Wants("deadline")) verdicts.Add(await DeadlineSectionAsync());
         if (Wants("scaling")) verdicts.Add(await ScalingSectionAsync());
+        if (Wants("nodes")) await NodesSectionAsync();
 
         Console.WriteLine($"(measured in {clock.Elapsed.TotalSeconds:0} s)");
         Console.WriteLine();
@@ -125,6 +126,41 @@ public static class QuickRun
             Progress($"  {inFlight,6} in flight: one {single.RequestsPerSecond:N0}, hashed {hashed.RequestsPerSecond:N0}, round-robin {roundRobin.RequestsPerSecond:N0} req/s");
         }
         Print("One aggregator vs a pool behind one ref: ours, fan-out 2, fetches complete at once", table);
+    }
+
+    /// <summary>Local, another node, a front over 1, 2 and 4 aggregators; and a cancel crossing nodes. Figures, no targets.</summary>
+    private static async Task NodesSectionAsync()
+    {
+        Progress("across nodes: local, remote, and a front over 1, 2 and 4 aggregators, fan-out 2, three interleaved rounds");
+        var doors = new (string Label, Func<Task<LoadReport>> Measure)[]
+        {
+            ("one local AggregatorActor", () => Experiments.ThroughputAsync(ApproachKind.Ours, 2, InFlight, Warmup, Window)),
+            ("an aggregator on another node (TCP, 127.0.0.1)", () => NodeExperiments.RemoteThroughputAsync(2, InFlight, Warmup, Window)),
+            ("AggregatorFront.Pool of 1", () => Experiments.ThroughputAsync(ApproachKind.Ours, 2, InFlight, Warmup, Window, (s, w) => NodeExperiments.Front(s, w, 1))),
+            ("AggregatorFront.Pool of 2", () => Experiments.ThroughputAsync(ApproachKind.Ours, 2, InFlight, Warmup, Window, (s, w) => NodeExperiments.Front(s, w, 2))),
+            ("AggregatorFront.Pool of 4", () => Experiments.ThroughputAsync(ApproachKind.Ours, 2, InFlight, Warmup, Window, (s, w) => NodeExperiments.Front(s, w, 4))),
+        };
+        var reports = doors.Select(_ => new List<LoadReport>()).ToArray();
+        for (var round = 0; round < 3; round++)
+            for (var i = 0; i < doors.Length; i++)
+            {
+                var report = await doors[i].Measure();
+                Check(report, doors[i].Label);
+                reports[i].Add(report);
+                Progress($"  {doors[i].Label,-48} {report.RequestsPerSecond,10:N0} req/s {report.BytesPerRequest,9:N0} B/req");
+            }
+        var medians = reports.Select(r => r.OrderBy(x => x.RequestsPerSecond).ElementAt(r.Count / 2)).ToArray();
+        var table = new Table("front door", "requests/s", "µs/request", "bytes/request", "vs local");
+        for (var i = 0; i < doors.Length; i++)
+            table.Add(doors[i].Label, medians[i].RequestsPerSecond, medians[i].MicrosecondsPerRequest, medians[i].BytesPerRequest,
+                Units.Ratio(medians[i].RequestsPerSecond / medians[0].RequestsPerSecond));
+        Print($"Across nodes: ours, fan-out 2, {InFlight:N0} in flight, fetches complete at once (both nodes in this process; median of 3 interleaved rounds)", table);
+
+        var cancels = await NodeExperiments.CancelAcrossNodesAsync(requests: 200, warmup: 20);
+        var latency = new Table("cancel crossing nodes", "p50", "p99", "max", "samples");
+        latency.Add("CancelAggregate on node A -> the fetch's token on node B", Units.Ms(Percentiles.Of(cancels, 50)), Units.Ms(Percentiles.Of(cancels, 99)),
+            Units.Ms(cancels.Max()), cancels.Length);
+        Print("A cancel crossing nodes (a cancelled AggregateAsync token on A, the fetch's token firing on B)", latency);
     }
 
     /// <summary>The quick run measures the floor and ours (the peers' 300,000 actors take half a minute); retained-all measures all four.</summary>
