@@ -46,6 +46,8 @@ internal sealed class ClusterRoutees(string aggregatorPath, string? role) : Fron
                     front.Log.Info("Aggregator front {Front} sends requests to {Aggregator}", context.Self.Path, aggregator.Path);
                 }
                 return true;
+            case ActorIdentity:
+                return true; // a second answer, after the first was taken (the ticks ask again until one comes)
             case IdentifyTick:
                 foreach (var node in _searching) Identify(context, node);
                 return true;
@@ -63,7 +65,7 @@ internal sealed class ClusterRoutees(string aggregatorPath, string? role) : Fron
                 _searching.Remove(removed.Member.Address);
                 _unreachable.Remove(removed.Member.Address);
                 front.NodeLost(removed.Member.Address, $"the node was removed from the cluster (it was {removed.PreviousStatus})");
-                front.Forget(removed.Member.Address);
+                front.ForgetNode(removed.Member.Address);
                 return true;
             case ClusterEvent.UnreachableMember unreachable:
                 _unreachable.Add(unreachable.Member.Address);

@@ -101,7 +101,11 @@ public sealed class AggregationSettings
             Read(config, "rejection-log-interval", c => c.GetTimeSpan("rejection-log-interval", null, allowInfinite: false)));
     }
 
-    private static T Read<T>(Config config, string key, Func<Config, T> read)
+    private static T Read<T>(Config config, string key, Func<Config, T> read) => Read(ConfigPath, config, key, read);
+
+    /// <summary>Reads <paramref name="key"/> of the section at <paramref name="path"/>; a malformed value throws an
+    /// <see cref="ArgumentException"/> naming the setting.</summary>
+    internal static T Read<T>(string path, Config config, string key, Func<Config, T> read)
     {
         try
         {
@@ -109,7 +113,7 @@ public sealed class AggregationSettings
         }
         catch (Exception e)
         {
-            throw new ArgumentException($"{ConfigPath}.{key} is not valid ('{config.GetString(key)}'): {e.Message}", key, e);
+            throw new ArgumentException($"{path}.{key} is not valid ('{config.GetString(key)}'): {e.Message}", key, e);
         }
     }
 

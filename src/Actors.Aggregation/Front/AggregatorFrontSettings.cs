@@ -64,17 +64,7 @@ public sealed class AggregatorFrontSettings
             Read(config, "identify-interval", c => c.GetTimeSpan("identify-interval", null, allowInfinite: false)));
     }
 
-    private static T Read<T>(Config config, string key, Func<Config, T> read)
-    {
-        try
-        {
-            return read(config);
-        }
-        catch (Exception e)
-        {
-            throw new ArgumentException($"{ConfigPath}.{key} is not valid ('{config.GetString(key)}'): {e.Message}", key, e);
-        }
-    }
+    private static T Read<T>(Config config, string key, Func<Config, T> read) => AggregationSettings.Read(ConfigPath, config, key, read);
 
     /// <summary>A copy with another <see cref="DeadlineMargin"/>.</summary>
     public AggregatorFrontSettings WithDeadlineMargin(TimeSpan value) => new(value, FailOnUnreachable, IdentifyInterval);

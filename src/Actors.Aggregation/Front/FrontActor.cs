@@ -139,7 +139,6 @@ internal sealed class FrontActor : UntypedActor, IWithTimers
     private void SendOn(Routed routed, IActorRef aggregator)
     {
         routed.Target = aggregator;
-        routed.Tries++;
         _forwarded++;
         aggregator.Tell(routed.Request.Routed(routed.RequestId, _settings.ForAggregator(routed.Remaining)), Self);
     }
@@ -290,7 +289,7 @@ internal sealed class FrontActor : UntypedActor, IWithTimers
     }
 
     /// <summary>Every aggregator on <paramref name="node"/> is forgotten (the member was removed); they are no longer watched.</summary>
-    internal void Forget(Address node)
+    internal void ForgetNode(Address node)
     {
         foreach (var aggregator in _aggregators.Keys.Where(a => a.Path.Address.Equals(node)).ToArray())
         {
@@ -299,8 +298,6 @@ internal sealed class FrontActor : UntypedActor, IWithTimers
             Context.Unwatch(aggregator);
         }
     }
-
-    internal bool Knows(IActorRef aggregator) => _aggregators.ContainsKey(aggregator);
 
     private void SetAvailable(IActorRef aggregator, bool available)
     {
@@ -364,7 +361,6 @@ internal sealed class FrontActor : UntypedActor, IWithTimers
         public TimeSpan Budget { get; } = budget;
         public TimeSpan Remaining => Budget - Stopwatch.GetElapsedTime(Arrival);
         public IActorRef Target { get; set; } = ActorRefs.Nobody;
-        public int Tries { get; set; }
         public HashSet<IActorRef>? Tried { get; set; }
     }
 

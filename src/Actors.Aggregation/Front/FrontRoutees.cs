@@ -4,7 +4,7 @@ namespace Actors.Aggregation;
 
 /// <summary>
 /// Where a front's aggregators come from, and how they come and go: told to the front through its
-/// <c>AddAggregator</c>, <c>Suspend</c>, <c>Resume</c>, <c>NodeLost</c> and <c>Forget</c>. Runs inside the front actor.
+/// <c>AddAggregator</c>, <c>Suspend</c>, <c>Resume</c>, <c>NodeLost</c> and <c>ForgetNode</c>. Runs inside the front actor.
 /// </summary>
 internal abstract class FrontRoutees
 {
