@@ -172,7 +172,6 @@ public sealed class RemoteRequestSpecs(ITestOutputHelper output) : TwoNodeSpec(o
     [Fact]
     public async Task A_node_configured_as_the_library_page_shows_must_send_requests_to_another_node_and_read_the_replies()
     {
-        var aggregator = await AggregatorOnNodeB(Kata(), "configured");
         // snippet:begin remote-node-config
         var config = ConfigurationFactory.ParseString("""
             akka.actor.provider = remote
@@ -181,16 +180,45 @@ public sealed class RemoteRequestSpecs(ITestOutputHelper output) : TwoNodeSpec(o
             """).WithFallback(AggregationSettings.DefaultConfig()); // actors.aggregation and the serializer's bindings
         var node = ActorSystem.Create("shop", config);
         // snippet:end
+        // The spec's own two nodes run the throttler transport; this one and its peer, configured the same way, do not.
+        var server = ActorSystem.Create("shop", config);
         try
         {
             Assert.IsType<Serialization.AggregationSerializer>(node.Serialization.FindSerializerForType(typeof(Aggregate<int>)));
-            var fromShop = await node.ActorSelection(aggregator.Path).ResolveOne(Generous);
+            server.ActorOf(AggregatorActor.Props(Kata()), "configured");
+            var address = ((ExtendedActorSystem)server).Provider.DefaultAddress;
+            var fromShop = await node.ActorSelection(new RootActorPath(address) / "user" / "configured").ResolveOne(Generous);
             Assert.Equal("Name: Alice | Order: 5", await fromShop.AggregateAsync<int, string>(7));
         }
         finally
         {
-            await node.Terminate().WaitAsync(Generous);
+            await Task.WhenAll(node.Terminate(), server.Terminate()).WaitAsync(Generous);
         }
+    }
+
+    [Fact]
+    public async Task A_front_over_an_aggregator_on_a_node_that_goes_silent_must_answer_NodeFailed_once()
+    {
+        var profile = new TokenProbe();
+        var aggregator = await AggregatorOnNodeB(Aggregation.For<int>()
+            .Fetch("profile", Fetches.Hang<int, string>(profile))
+            .WithTimeout(TimeSpan.FromSeconds(30))
+            .Build(), "silent");
+        var front = Sys.ActorOf(AggregatorFront.Over([aggregator]), "front-over-b");
+        front.Tell(new Aggregate<int>(1) { RequestId = "on-b" });
+        await profile.WhenStarted();
+
+        await CutAsync();
+
+        var failed = await ExpectMsgAsync<AggregateFailed>(TimeSpan.FromSeconds(20));
+        Assert.Equal("on-b", failed.RequestId);
+        Assert.Equal(((ExtendedActorSystem)NodeB).Provider.DefaultAddress.ToString(), Assert.IsType<NodeFailed>(failed.Reason).Node);
+        Assert.True(failed.Elapsed < TimeSpan.FromSeconds(15), $"answered after {failed.Elapsed}, not at the 30 s deadline");
+        await ExpectNoMsgAsync(Ms(500));
+        var stats = await front.Ask<FrontStats>(GetFrontStats.Instance, Generous);
+        Assert.Equal((1L, 0, 0), (stats.NodeFailures, stats.InFlight, stats.Aggregators));
+        front.Tell(new Aggregate<int>(2));
+        Assert.Equal("no aggregator is available", Assert.IsType<RequestRejected>((await ExpectMsgAsync<AggregateFailed>(Generous)).Reason).Reason);
     }
 
     /// <summary>Answers a question on node A, or dies on it without answering.</summary>
