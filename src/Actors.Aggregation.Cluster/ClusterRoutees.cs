@@ -18,6 +18,7 @@ internal sealed class ClusterRoutees(string aggregatorPath, string? role) : Fron
 
     public override void Start(FrontActor front, IActorContext context)
     {
+        ClusterAggregation.WatchReachability(context.System);
         Akka.Cluster.Cluster.Get(context.System).Subscribe(context.Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
         front.Timers.StartPeriodicTimer(IdentifyTick.Instance, IdentifyTick.Instance, front.Settings.IdentifyInterval);

@@ -133,4 +133,35 @@ public sealed class ClusterFrontSpecs(ITestOutputHelper output) : ThreeNodeSpec(
         await AggregationAssert.NoLeaksAsync(await PoolOn(NodeC));
         await AggregationAssert.NoLeaksAsync(front);
     }
+
+    /// <summary>Never answers; tells the spec it got the question.</summary>
+    private sealed class SilentService : ReceiveActor
+    {
+        public SilentService(TaskCompletionSource asked) => ReceiveAny(_ => asked.TrySetResult());
+    }
+
+    [Fact]
+    public async Task An_ask_fetcher_with_the_opt_in_must_fail_as_soon_as_its_targets_node_is_unreachable()
+    {
+        await FormClusterAsync();
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        NodeC.ActorOf(Props.Create(() => new SilentService(asked)), "profile-service");
+        var service = await Sys.ActorSelection(new RootActorPath(AddressOf(NodeC)) / "user" / "profile-service").ResolveOne(Generous);
+        ClusterAggregation.WatchReachability(Sys);
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(Aggregation.For<int>()
+            .Ask<string, string>("profile", service, key => $"profile {key}", reply => reply, failOnUnreachable: true)
+            .WithTimeout(TimeSpan.FromSeconds(20))
+            .Build()), "asking");
+
+        aggregator.Tell(new Aggregate<int>(1) { RequestId = "ask-c" });
+        await asked.Task.WaitAsync(Generous);
+        await Blackhole(NodeC);
+
+        var failed = await ExpectMsgAsync<AggregateFailed>(TimeSpan.FromSeconds(15));
+        var reason = Assert.IsType<FetcherFailed>(failed.Reason);
+        Assert.IsType<AskTargetUnreachableException>(reason.Exception);
+        Assert.Contains(AddressOf(NodeC).ToString(), reason.Exception.Message);
+        Assert.True(failed.Elapsed < TimeSpan.FromSeconds(10), $"answered after {failed.Elapsed}, not at the 20 s deadline");
+        await AggregationAssert.NoLeaksAsync(aggregator);
+    }
 }

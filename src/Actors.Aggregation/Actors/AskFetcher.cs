@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 
 namespace Actors.Aggregation;
 
@@ -16,6 +17,7 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
     private IActorRef? _target;
     private bool _done;
     private bool _cleanedUp;
+    private Address? _watchedNode;
 
     private AskFetcher(AskFetchStep<TKey, TReply, TPart> step, FetcherSetup<TKey> setup)
     {
@@ -56,7 +58,20 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
             throw Failed(e);
         }
         _sink!.Watch(target);
+        if (_step.FailOnUnreachable && !target.Path.Address.Equals(((IInternalActorRef)Self).Provider.DefaultAddress)) WatchNode(target);
         target.Tell(message, _sink);
+    }
+
+    /// <summary>The opt-in: fail as soon as the target's node is reported unreachable, or at once if it already is.</summary>
+    private void WatchNode(IActorRef target)
+    {
+        var reachability = NodeReachability.Get(Context.System);
+        if (!reachability.HasFeed && reachability.FirstWarning())
+            _setup.Runtime.Log.Warning("Fetcher {Fetcher} asks to fail on an unreachable target, but nothing reports reachability here: start ClusterAggregation.WatchReachability (Actors.Aggregation.Cluster)",
+                _step.Name);
+        _watchedNode = target.Path.Address;
+        reachability.Watch(_watchedNode, Self);
+        if (reachability.IsUnreachable(_watchedNode)) Self.Tell(new NodeReachability.NodeUnreachable(_watchedNode));
     }
 
     protected override void OnReceive(object received)
@@ -75,6 +90,11 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
                 if (identity.Subject is null)
                     throw Failed(new ActorNotFoundException($"No actor at {_step.Path} for fetcher '{_step.Name}'."));
                 Converse(identity.Subject);
+                break;
+            case NodeReachability.NodeUnreachable unreachable when unreachable.Node.Equals(_watchedNode):
+                throw Failed(new AskTargetUnreachableException(
+                    $"Fetcher '{_step.Name}': the node {unreachable.Node} of its target {_target?.Path} became unreachable before it replied."));
+            case NodeReachability.NodeUnreachable:
                 break;
             case ReplySink.TargetTerminated terminated when terminated.Target.Equals(_target):
                 throw Failed(new AskTargetTerminatedException(
@@ -118,6 +138,7 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
         if (_cleanedUp) return;
         _cleanedUp = true;
         _sink?.Close();
+        if (_watchedNode is not null) NodeReachability.Get(Context.System).Unwatch(_watchedNode, Self);
         _setup.Runtime.Counters.FetcherStopped();
     }
 

@@ -57,14 +57,19 @@ public sealed class AggregationBuilder<TKey, TResult>
     /// <paramref name="target"/>, watches it, and maps the first reply with <paramref name="reply"/>. A <c>Status.Failure</c>
     /// reply, a reply that is not a <typeparamref name="TReply"/>, or the target's death fails the fetcher with that cause.
     /// The conversation is bounded by the request's deadline and stops with the group; a reply that comes after the request
-    /// was decided is dropped, never a dead letter.
+    /// was decided is dropped, never a dead letter. A target on another node that dies fails the fetcher when Akka gives
+    /// its node up; with <paramref name="failOnUnreachable"/>, as soon as the cluster reports the node unreachable (this
+    /// needs Actors.Aggregation.Cluster's reachability feed: <c>ClusterAggregation.WatchReachability</c>, which the cluster
+    /// front and <c>WithClusterAggregator</c> start), with an <see cref="AskTargetUnreachableException"/>.
     /// </summary>
-    public AggregationBuilder<TKey, TResult> Ask<TReply, TPart>(string name, IActorRef target, Func<TKey, object> message, Func<TReply, TPart> reply) =>
-        With(_draft.AddAsk(name, target, null, message, reply));
+    public AggregationBuilder<TKey, TResult> Ask<TReply, TPart>(string name, IActorRef target, Func<TKey, object> message, Func<TReply, TPart> reply,
+        bool failOnUnreachable = false) =>
+        With(_draft.AddAsk(name, target, null, message, reply, failOnUnreachable));
 
-    /// <summary>As <see cref="Ask{TReply, TPart}(string, IActorRef, Func{TKey, object}, Func{TReply, TPart})"/>, resolving the target by path first (no actor there fails the fetcher).</summary>
-    public AggregationBuilder<TKey, TResult> Ask<TReply, TPart>(string name, ActorPath target, Func<TKey, object> message, Func<TReply, TPart> reply) =>
-        With(_draft.AddAsk(name, null, target, message, reply));
+    /// <summary>As <see cref="Ask{TReply, TPart}(string, IActorRef, Func{TKey, object}, Func{TReply, TPart}, bool)"/>, resolving the target by path first (no actor there fails the fetcher).</summary>
+    public AggregationBuilder<TKey, TResult> Ask<TReply, TPart>(string name, ActorPath target, Func<TKey, object> message, Func<TReply, TPart> reply,
+        bool failOnUnreachable = false) =>
+        With(_draft.AddAsk(name, null, target, message, reply, failOnUnreachable));
 
     /// <summary>
     /// Adds a fetcher that runs a nested aggregation on another <paramref name="aggregator"/> with the key <paramref name="key"/>(outer key).

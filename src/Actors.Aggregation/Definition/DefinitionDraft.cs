@@ -19,8 +19,9 @@ internal sealed record DefinitionDraft<TKey>(FetchStep<TKey>[] Steps, TimeSpan? 
         Func<FetchContext<TKey>, Task<TPart>>? withContext, RetryPolicy? retry) =>
         Add(new DelegateFetchStep<TKey, TPart>(name, Steps.Length, fetch, withContext, retry));
 
-    public DefinitionDraft<TKey> AddAsk<TReply, TPart>(string name, IActorRef? target, ActorPath? path, Func<TKey, object> message, Func<TReply, TPart> reply) =>
-        Add(new AskFetchStep<TKey, TReply, TPart>(name, Steps.Length, target, path, message, reply));
+    public DefinitionDraft<TKey> AddAsk<TReply, TPart>(string name, IActorRef? target, ActorPath? path, Func<TKey, object> message, Func<TReply, TPart> reply,
+        bool failOnUnreachable) =>
+        Add(new AskFetchStep<TKey, TReply, TPart>(name, Steps.Length, target, path, message, reply) { FailOnUnreachable = failOnUnreachable });
 
     public DefinitionDraft<TKey> AddNested<TInnerKey, TInnerResult>(string name, IActorRef aggregator, Func<TKey, TInnerKey> key) =>
         aggregator is null || key is null

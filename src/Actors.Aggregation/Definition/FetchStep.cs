@@ -145,6 +145,9 @@ internal sealed class AskFetchStep<TKey, TReply, TPart> : FetchStep<TKey>
     public Func<TKey, object> Message { get; }
     public Func<TReply, TPart> Map { get; }
 
+    /// <summary>Fail as soon as the target's node is reported unreachable (<see cref="NodeReachability"/>).</summary>
+    public bool FailOnUnreachable { get; init; }
+
     public override void Validate()
     {
         if (Target is null && Path is null) throw new ArgumentException($"Fetcher '{Name}' has no target actor.", "target");
