@@ -139,8 +139,15 @@ internal sealed class FrontActor : UntypedActor, IWithTimers
     private void SendOn(Routed routed, IActorRef aggregator)
     {
         routed.Target = aggregator;
+        var budget = _settings.ForAggregator(routed.Remaining);
+        if (budget <= TimeSpan.Zero)
+        {
+            // Spent before it could be sent on (a stalled front): the deadline, now, rather than a budget nobody accepts.
+            Answer(routed, new DeadlineExceeded(routed.Budget, _setup.Fetchers));
+            return;
+        }
         _forwarded++;
-        aggregator.Tell(routed.Request.Routed(routed.RequestId, _settings.ForAggregator(routed.Remaining)), Self);
+        aggregator.Tell(routed.Request.Routed(routed.RequestId, budget), Self);
     }
 
     /// <summary>The next available aggregator in turn that this request has not tried yet, or null.</summary>
@@ -164,6 +171,9 @@ internal sealed class FrontActor : UntypedActor, IWithTimers
             return;
         }
         if (reply is AggregateFailed { Reason: RequestRejected { Reason: RequestRejected.Busy or RequestRejected.Leaving } } && TryElsewhere(routed)) return;
+        // The aggregator ran on the budget less the margin; the requester asked for its own budget, and reads that back.
+        if (reply is AggregateFailed { Reason: DeadlineExceeded exceeded } failed && exceeded.Timeout != routed.Budget)
+            reply = failed with { Reason = exceeded with { Timeout = routed.Budget } };
         Answer(routed, reply);
     }
 

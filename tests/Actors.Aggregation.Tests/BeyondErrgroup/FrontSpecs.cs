@@ -165,6 +165,35 @@ public sealed class FrontSpecs(ITestOutputHelper output) : AggregationSpec(outpu
     }
 
     [Fact]
+    public async Task A_deadline_the_aggregator_decides_must_name_the_requesters_own_budget_and_the_pending_fetchers()
+    {
+        var probes = new ConcurrentDictionary<int, TokenProbe>();
+        var front = Sys.ActorOf(AggregatorFront.Pool(Hanging(probes), 1), "own-budget");
+        // The process's first timer can take a second to start (the scheduler's thread): not what this spec measures.
+        front.Tell(new Aggregate<int>(0) { Timeout = Ms(200) });
+        await ExpectMsgAsync<AggregateFailed>(Generous);
+
+        front.Tell(new Aggregate<int>(1) { RequestId = "r-budget", Timeout = Ms(600) });
+
+        var reply = await ExpectMsgAsync<AggregateFailed>(Generous);
+        var deadline = Assert.IsType<DeadlineExceeded>(reply.Reason);
+        // The aggregator ran on the budget less the front's margin and decided first: its reply names what was pending
+        // there, and the requester reads back the budget it asked for, not the aggregator's.
+        Assert.Equal(Ms(600), deadline.Timeout);
+        Assert.Equal(["profile"], deadline.Pending);
+        Assert.True(reply.Elapsed < Ms(600), $"decided by the aggregator, before the front's own deadline: {reply.Elapsed}");
+        await probes[1].WhenCancelled(Generous);
+        await ExpectNoMsgAsync(Ms(300));
+
+        // A budget spent before the front could send it on is a deadline, not a timeout the aggregator would reject.
+        front.Tell(new Aggregate<int>(2) { RequestId = "r-spent", Timeout = TimeSpan.FromTicks(1) });
+        var spent = await ExpectMsgAsync<AggregateFailed>(Generous);
+        Assert.Equal(("r-spent", TimeSpan.FromTicks(1)), (spent.RequestId, Assert.IsType<DeadlineExceeded>(spent.Reason).Timeout));
+        await ExpectNoMsgAsync(Ms(300));
+        await AggregationAssert.NoLeaksAsync(front);
+    }
+
+    [Fact]
     public async Task An_aggregator_that_stops_must_have_its_requests_answered_once_and_get_no_more()
     {
         var stopping = CreateTestProbe();
