@@ -103,6 +103,30 @@ public sealed class CancellationSpecs(ITestOutputHelper output) : AggregationSpe
     }
 
     [Fact]
+    public async Task Stopping_the_aggregator_under_a_concurrency_limit_must_not_start_the_next_fetcher_or_blame_it()
+    {
+        var first = new TokenProbe();
+        var second = new TokenProbe();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(Aggregation.For<int>()
+            .Fetch("first", Fetches.Hang<int, string>(first))
+            .Fetch("second", Fetches.Hang<int, string>(second))
+            .WithMaxConcurrency(1)
+            .WithTimeout(TimeSpan.FromSeconds(30))
+            .Build()));
+        aggregator.Tell(new Aggregate<int>(1));
+        await first.WhenStarted();
+
+        // Stopping the request stops "first", which frees the one slot while the coordinator itself is stopping.
+        Sys.Stop(aggregator);
+
+        var reply = await ExpectMsgAsync<AggregateFailed>(Generous);
+        Assert.Contains("aggregator stopped", Assert.IsType<AggregationCancelled>(reply.Reason).Reason);
+        await first.WhenCancelled();
+        await ExpectNoMsgAsync(Ms(300));
+        Assert.Equal(0, second.Starts);
+    }
+
+    [Fact]
     public async Task System_shutdown_must_cancel_every_fetch_and_answer_every_live_requester()
     {
         var first = new TokenProbe();

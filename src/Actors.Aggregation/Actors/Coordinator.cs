@@ -277,12 +277,16 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         _context.Stop(child);
     }
 
-    /// <summary>A fetcher actor is gone (from the strategy's HandleChildTerminated): a slot is free, or one fewer to wait for.</summary>
-    private void OnFetcherGone()
+    /// <summary>
+    /// A fetcher actor is gone (from the strategy's HandleChildTerminated): a slot is free, or one fewer to wait for. While
+    /// the coordinator itself is being stopped from outside (<paramref name="stopping"/>: its children are stopped with it),
+    /// a freed slot starts nothing: Akka would refuse the child, and the request's answer is PostStop's.
+    /// </summary>
+    private void OnFetcherGone(bool stopping)
     {
         _alive--;
         if (_stopping > 0) _stopping--;
-        if (_phase == Phase.Running) StartFetchers();
+        if (_phase == Phase.Running && !stopping) StartFetchers();
         else if (_phase == Phase.Decided && _stopping == 0) StopWhenFetchersAreGone();
     }
 
@@ -353,7 +357,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
             ChildRestartStats stats, IReadOnlyCollection<ChildRestartStats> children) => coordinator.AfterFailure(child);
 
         public override void HandleChildTerminated(IActorContext actorContext, IActorRef child, IEnumerable<IInternalActorRef> children) =>
-            coordinator.OnFetcherGone();
+            coordinator.OnFetcherGone(stopping: actorContext is ActorCell { ChildrenContainer.IsTerminating: true });
     }
 
     protected override void PostStop()

@@ -71,6 +71,34 @@ public abstract record Expected
         public override string ToString() => "AggregateFailed AggregationCancelled(by the requester)";
     }
 
+    /// <summary>
+    /// Across nodes: the node running the request was lost before the request's reply could cross (silent, or shut down).
+    /// The requester's side answers once: <see cref="NodeFailed"/> naming the node when its loss is noticed in time (not
+    /// for a partition that heals), <see cref="AggregationCancelled"/> when the node shut its aggregator down and said so
+    /// (<see cref="ShutDown"/>), or the front's own <see cref="DeadlineExceeded"/> at the deadline, naming every fetcher
+    /// (<see cref="MayDeadline"/>). With <see cref="MayBeNone"/> the requester may die first, and then nobody is answered.
+    /// </summary>
+    public sealed record NodeLost(string Node, bool Noticed, bool ShutDown, bool MayDeadline, bool MayBeNone) : Expected
+    {
+        public bool Accepts(AggregationFailure reason, RequestCase request) => reason switch
+        {
+            NodeFailed failed => Noticed && failed.Node == Node,
+            AggregationCancelled cancelled => ShutDown && cancelled.Reason != AggregationCancelled.ByRequester,
+            global::Actors.Aggregation.DeadlineExceeded late => MayDeadline && late.Timeout == request.Deadline
+                && late.Pending.SequenceEqual(request.Fetchers.Select(f => f.Name)),
+            _ => false,
+        };
+
+        public override string ToString()
+        {
+            var answers = new List<string>();
+            if (Noticed) answers.Add("NodeFailed");
+            if (ShutDown) answers.Add("AggregationCancelled (the node stopped it)");
+            if (MayDeadline) answers.Add("DeadlineExceeded (every fetcher pending)");
+            return $"one of {string.Join(", ", answers)}{(MayBeNone ? ", or no reply (the requester died)" : "")}";
+        }
+    }
+
     /// <summary>The requester died first: nobody is answered.</summary>
     public sealed record NoReply : Expected
     {

@@ -26,13 +26,10 @@ internal sealed class ScenarioRunner(
     StallMonitor? stalls = null,
     FaultInjection? faults = null)
 {
-    /// <summary>Attempts per scenario when the process itself froze while it ran (see <see cref="RunAsync"/>).</summary>
-    private const int Attempts = 4;
-
-    private readonly ConcurrentQueue<string> _voided = new();
+    private readonly StallRetry _retry = new(stalls);
 
     /// <summary>Scenarios whose failing run was voided and run again because the whole process stalled meanwhile.</summary>
-    public IReadOnlyCollection<string> Voided => _voided;
+    public IReadOnlyCollection<string> Voided => _retry.Voided;
 
     /// <summary>Read once: reading settings from a system re-merges its whole configuration, too slow to do per aggregator.</summary>
     private readonly AggregationSettings _settings = AggregationSettings.Create(system);
@@ -53,7 +50,7 @@ internal sealed class ScenarioRunner(
         _outcomes.Clear();
         _shapes.Clear();
         _lateness.Clear();
-        _voided.Clear();
+        _retry.Clear();
     }
 
     private int _formerWatcherNotifications;
@@ -61,33 +58,8 @@ internal sealed class ScenarioRunner(
     /// <summary>Dead letters tolerated as Akka's own (see <see cref="DeadLetterLog.IsAkkaFormerWatcherNotification"/>).</summary>
     public int FormerWatcherNotifications => Volatile.Read(ref _formerWatcherNotifications);
 
-    /// <summary>
-    /// Runs the scenario and checks it. The model's timing assumes the process gets to run: events of a request are
-    /// <see cref="Scenario.Gap"/> apart, and a freeze of the whole process (measured by <paramref name="stalls"/>: a 10 ms
-    /// timer waking up late) longer than half of that can reorder them. A failing run during which such a freeze happened is
-    /// therefore void, and the scenario runs again after a pause (1 s, 2 s, 4 s: stalls come in bursts, and a scenario under a
-    /// concurrency limit chains its fetchers, so one stall delays all that follow), at most <see cref="Attempts"/> times in
-    /// all; a real bug fails every time.
-    /// </summary>
-    public async Task RunAsync(Scenario scenario)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            try
-            {
-                await RunOnceAsync(scenario);
-                return;
-            }
-            catch (Exception e) when (attempt < Attempts
-                && stalls?.StalledBetween(started, System.Diagnostics.Stopwatch.GetTimestamp(), Scenario.Gap / 2) is { } stall)
-            {
-                _voided.Enqueue($"voided after a {stall.TotalMilliseconds:0} ms stall of the whole process: {e.Message.Split('\n')[0]}");
-                // Stalls come in bursts (another process building on the same two cores): let this one pass before the re-run.
-                await Task.Delay(TimeSpan.FromSeconds(1 << (attempt - 1)));
-            }
-        }
-    }
+    /// <summary>Runs the scenario and checks it; a failing run during a freeze of the whole process is void (see <see cref="StallRetry"/>).</summary>
+    public Task RunAsync(Scenario scenario) => _retry.RunAsync(() => RunOnceAsync(scenario));
 
     private async Task RunOnceAsync(Scenario scenario)
     {
@@ -127,7 +99,7 @@ internal sealed class ScenarioRunner(
             foreach (var aggregator in aggregators.Values)
                 await AggregationAssert.NoLeaksAsync(aggregator, scenario.Horizon + Scenario.IgnorerTail + quietMargin);
 
-            foreach (var run in runs) await CheckRequestAsync(run, violations);
+            foreach (var run in runs) await CheckRequestAsync(run, violations, run.Case.Expected, schedule: true);
             foreach (var (key, aggregator) in aggregators) await CheckAggregatorAsync(aggregator, runs.Where(r => r.Case.DefinitionKey == key).ToList(), violations);
 
             var paths = aggregators.Values.Concat(runs.Select(r => r.Requester)).Select(a => a.Path);
@@ -177,13 +149,16 @@ internal sealed class ScenarioRunner(
         return done.Task;
     }
 
-    private static async Task CheckRequestAsync(RequestRun run, List<string> violations)
+    /// <summary>
+    /// Checks one request's replies against <paramref name="expected"/> and, with <paramref name="schedule"/>, its fetchers'
+    /// starts and attempts against the model; whatever happened, every started fetch saw its token fire and none still runs.
+    /// </summary>
+    internal static async Task CheckRequestAsync(RequestRun run, List<string> violations, Expected expected, bool schedule)
     {
         // A flush proves that every reply sent before the system went quiet has been recorded.
         if (!run.RequesterStopped) await run.Requester.Ask(Requester.Flush.Instance, TimeSpan.FromSeconds(10));
-        var expected = run.Case.Expected;
         var replies = run.Replies;
-        if (expected is Expected.NoReply)
+        if (expected is Expected.NoReply || (expected is Expected.NodeLost { MayBeNone: true } && replies.Count == 0))
         {
             if (replies.Count > 0) violations.Add($"{Name(run)}: expected {expected}, got {string.Join(", ", replies.Select(Describe))}");
         }
@@ -197,7 +172,7 @@ internal sealed class ScenarioRunner(
         }
 
         var prediction = run.Case.Prediction;
-        foreach (var fetcher in run.Case.Fetchers)
+        foreach (var fetcher in schedule ? run.Case.Fetchers : [])
         {
             var i = fetcher.Index;
             var attempts = run.AttemptsOf(i);
@@ -210,7 +185,7 @@ internal sealed class ScenarioRunner(
         if (run.Running != 0) violations.Add($"{Name(run)}: {run.Running} fetch(es) still running once quiet");
     }
 
-    private static async Task CheckAggregatorAsync(IActorRef aggregator, List<RequestRun> runs, List<string> violations)
+    internal static async Task CheckAggregatorAsync(IActorRef aggregator, List<RequestRun> runs, List<string> violations)
     {
         var stats = await aggregator.Ask<AggregatorStats>(GetAggregatorStats.Instance, TimeSpan.FromSeconds(10));
         var ignorers = runs.Sum(r => r.IgnorersStarted);
@@ -240,6 +215,8 @@ internal sealed class ScenarioRunner(
                 return late.Pending.SequenceEqual(d.Pending) && late.Timeout == run.Case.Deadline ? null : "";
             case (Expected.Cancelled, AggregateFailed { Reason: AggregationCancelled { Reason: AggregationCancelled.ByRequester } }):
                 return null;
+            case (Expected.NodeLost lost, AggregateFailed { Reason: var reason }):
+                return lost.Accepts(reason, run.Case) ? null : "";
             default:
                 return "";
         }
@@ -248,11 +225,13 @@ internal sealed class ScenarioRunner(
     /// <summary>Whether a reported failure is the scripted one: the exception its final attempt throws, and the attempt count.</summary>
     private static string? CauseMismatch(RequestRun run, Failure script, Exception? exception, int attempts)
     {
+        // On another node the exception arrives as data: the same type name and message.
+        var (type, message) = exception is RemoteException remote ? (remote.TypeName, remote.Message) : (exception?.GetType().FullName, exception?.Message);
         var causeOk = script.Kind switch
         {
-            Behaviour.Faults => exception is ScriptedFault { Message: var m } && m == Scripted.Faulted(script.Fetcher, run.RequestId, script.Attempts),
-            Behaviour.ThrowsBeforeFirstAwait => exception is ScriptedFault { Message: var m } && m == Scripted.Threw(script.Fetcher, run.RequestId, script.Attempts),
-            Behaviour.ReturnsNullTask => exception is InvalidOperationException { Message: var m } && m.Contains("null Task", StringComparison.Ordinal),
+            Behaviour.Faults => type == typeof(ScriptedFault).FullName && message == Scripted.Faulted(script.Fetcher, run.RequestId, script.Attempts),
+            Behaviour.ThrowsBeforeFirstAwait => type == typeof(ScriptedFault).FullName && message == Scripted.Threw(script.Fetcher, run.RequestId, script.Attempts),
+            Behaviour.ReturnsNullTask => type == typeof(InvalidOperationException).FullName && message?.Contains("null Task", StringComparison.Ordinal) == true,
             _ => false,
         };
         if (!causeOk) return $" ({script.Fetcher}'s cause {exception?.GetType().Name}: {exception?.Message})";
@@ -297,9 +276,9 @@ internal sealed class ScenarioRunner(
         return null;
     }
 
-    private static string Name(RequestRun run) => $"request #{run.Case.Number} ({run.RequestId})";
+    internal static string Name(RequestRun run) => $"request #{run.Case.Number} ({run.RequestId})";
 
-    private static string Describe(object reply) => reply switch
+    internal static string Describe(object reply) => reply switch
     {
         AggregateSucceeded<string> ok => $"AggregateSucceeded \"{ok.Result}\" after {ok.Elapsed.TotalMilliseconds:0} ms",
         AggregateFailed failed => $"AggregateFailed {failed.Reason.Describe()} after {failed.Elapsed.TotalMilliseconds:0} ms",
