@@ -128,7 +128,10 @@ public static class QuickRun
         Print("One aggregator vs a pool behind one ref: ours, fan-out 2, fetches complete at once", table);
     }
 
-    /// <summary>Local, another node, a front over 1, 2 and 4 aggregators; and a cancel crossing nodes. Figures, no targets.</summary>
+    /// <summary>
+    /// Local, another node, a front over 1, 2 and 4 aggregators; a cancel crossing nodes; and a worker node killed under a
+    /// cluster front. Figures, no targets.
+    /// </summary>
     private static async Task NodesSectionAsync()
     {
         Progress("across nodes: local, remote, and a front over 1, 2 and 4 aggregators, fan-out 2, three interleaved rounds");
@@ -161,6 +164,38 @@ public static class QuickRun
         latency.Add("CancelAggregate on node A -> the fetch's token on node B", Units.Ms(Percentiles.Of(cancels, 50)), Units.Ms(Percentiles.Of(cancels, 99)),
             Units.Ms(cancels.Max()), cancels.Length);
         Print("A cancel crossing nodes (a cancelled AggregateAsync token on A, the fetch's token firing on B)", latency);
+
+        await NodeKilledAsync();
+    }
+
+    /// <summary>Time from a worker node's kill to the requester's answer, NodeFailed, with fail-on-unreachable off and on, interleaved.</summary>
+    private static async Task NodeKilledAsync()
+    {
+        const int rounds = 3;
+        Progress($"a node killed: {rounds} rounds x fail-on-unreachable off and on, {NodeExperiments.KillRequests} requests running on a worker process");
+        var settings = new (string Label, bool FailOnUnreachable)[]
+        {
+            ("fail-on-unreachable = off (default): when the resolver downs the node", false),
+            ("fail-on-unreachable = on: when the node is unreachable", true),
+        };
+        var samples = settings.Select(_ => new List<double>()).ToArray();
+        for (var round = 0; round < rounds; round++)
+            for (var i = 0; i < settings.Length; i++)
+            {
+                var answers = await NodeExperiments.KillToAnswerAsync(settings[i].FailOnUnreachable);
+                samples[i].AddRange(answers);
+                Progress($"  fail-on-unreachable {(settings[i].FailOnUnreachable ? "on " : "off")}, round {round + 1}: " +
+                         $"answered {Units.Ms(answers.Min())} to {Units.Ms(answers.Max())} after the kill");
+            }
+        var table = new Table("NodeFailed at the requester", "min", "median", "max", "answers");
+        for (var i = 0; i < settings.Length; i++)
+        {
+            var all = samples[i].ToArray();
+            table.Add(settings[i].Label, Units.Ms(all.Min()), Units.Ms(Percentiles.Of(all, 50)), Units.Ms(all.Max()), all.Length);
+        }
+        Print($"A node killed: time from Process.Kill of a worker node (a child process) running {NodeExperiments.KillRequests} requests for a cluster " +
+              $"front on this node to each answer at the requester (keep-oldest, stable-after 2 s; heartbeat 200 ms, acceptable pause 1 s; " +
+              $"{rounds} interleaved rounds, a fresh worker and front system each)", table);
     }
 
     /// <summary>The quick run measures the floor and ours (the peers' 300,000 actors take half a minute); retained-all measures all four.</summary>
