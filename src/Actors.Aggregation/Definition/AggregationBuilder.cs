@@ -31,12 +31,12 @@ public sealed class AggregationBuilder<TKey, TResult>
     /// <param name="name">Unique, non-empty name; it identifies the part in the result, in logs and in failures.</param>
     /// <param name="fetch">The fetch, given the key and the token. It should honour its token; one that does not is abandoned, never awaited.</param>
     public AggregationBuilder<TKey, TResult> Fetch<TPart>(string name, Func<TKey, CancellationToken, Task<TPart>> fetch) =>
-        With(_draft.AddDelegate(name, fetch, null, null));
+        With(_draft.AddDelegate(name, fetch, null, FetchOptions.None));
 
     /// <summary>Adds a fetcher that is retried within the request's deadline by <paramref name="retry"/>.</summary>
     /// <inheritdoc cref="Fetch{TPart}(string, Func{TKey, CancellationToken, Task{TPart}})"/>
     public AggregationBuilder<TKey, TResult> Fetch<TPart>(string name, Func<TKey, CancellationToken, Task<TPart>> fetch, RetryPolicy retry) =>
-        With(_draft.AddDelegate(name, fetch, null, retry ?? throw new ArgumentNullException(nameof(retry))));
+        With(_draft.AddDelegate(name, fetch, null, new FetchOptions { Retry = retry ?? throw new ArgumentNullException(nameof(retry)) }));
 
     /// <summary>
     /// Adds a fetcher that receives a <see cref="FetchContext{TKey}"/>: the key, its token, the request id, the deadline,
@@ -45,12 +45,22 @@ public sealed class AggregationBuilder<TKey, TResult>
     /// <param name="name">Unique, non-empty name; it identifies the part in the result, in logs and in failures.</param>
     /// <param name="fetch">The fetch. It should honour <c>context.CancellationToken</c>.</param>
     public AggregationBuilder<TKey, TResult> Fetch<TPart>(string name, Func<FetchContext<TKey>, Task<TPart>> fetch) =>
-        With(_draft.AddDelegate(name, null, fetch, null));
+        With(_draft.AddDelegate(name, null, fetch, FetchOptions.None));
 
     /// <summary>Adds a context-aware fetcher that is retried within the request's deadline by <paramref name="retry"/>.</summary>
     /// <inheritdoc cref="Fetch{TPart}(string, Func{FetchContext{TKey}, Task{TPart}})"/>
     public AggregationBuilder<TKey, TResult> Fetch<TPart>(string name, Func<FetchContext<TKey>, Task<TPart>> fetch, RetryPolicy retry) =>
-        With(_draft.AddDelegate(name, null, fetch, retry ?? throw new ArgumentNullException(nameof(retry))));
+        With(_draft.AddDelegate(name, null, fetch, new FetchOptions { Retry = retry ?? throw new ArgumentNullException(nameof(retry)) }));
+
+    /// <summary>Adds a fetcher that runs as <paramref name="options"/> say (retries, and what else <see cref="FetchOptions"/> holds).</summary>
+    /// <inheritdoc cref="Fetch{TPart}(string, Func{TKey, CancellationToken, Task{TPart}})"/>
+    public AggregationBuilder<TKey, TResult> Fetch<TPart>(string name, Func<TKey, CancellationToken, Task<TPart>> fetch, FetchOptions options) =>
+        With(_draft.AddDelegate(name, fetch, null, options ?? throw new ArgumentNullException(nameof(options))));
+
+    /// <summary>Adds a context-aware fetcher that runs as <paramref name="options"/> say.</summary>
+    /// <inheritdoc cref="Fetch{TPart}(string, Func{FetchContext{TKey}, Task{TPart}})"/>
+    public AggregationBuilder<TKey, TResult> Fetch<TPart>(string name, Func<FetchContext<TKey>, Task<TPart>> fetch, FetchOptions options) =>
+        With(_draft.AddDelegate(name, null, fetch, options ?? throw new ArgumentNullException(nameof(options))));
 
     /// <summary>
     /// Adds a fetcher that is an actor conversation: its child actor sends <paramref name="message"/>(key) to

@@ -16,8 +16,8 @@ internal sealed record DefinitionDraft<TKey>(FetchStep<TKey>[] Steps, TimeSpan? 
     }
 
     public DefinitionDraft<TKey> AddDelegate<TPart>(string name, Func<TKey, CancellationToken, Task<TPart>>? fetch,
-        Func<FetchContext<TKey>, Task<TPart>>? withContext, RetryPolicy? retry) =>
-        Add(new DelegateFetchStep<TKey, TPart>(name, Steps.Length, fetch, withContext, retry));
+        Func<FetchContext<TKey>, Task<TPart>>? withContext, FetchOptions options) =>
+        Add(new DelegateFetchStep<TKey, TPart>(name, Steps.Length, fetch, withContext, options));
 
     public DefinitionDraft<TKey> AddAsk<TReply, TPart>(string name, IActorRef? target, ActorPath? path, Func<TKey, object> message, Func<TReply, TPart> reply,
         bool failOnUnreachable) =>
@@ -25,11 +25,11 @@ internal sealed record DefinitionDraft<TKey>(FetchStep<TKey>[] Steps, TimeSpan? 
 
     public DefinitionDraft<TKey> AddNested<TInnerKey, TInnerResult>(string name, IActorRef aggregator, Func<TKey, TInnerKey> key) =>
         aggregator is null || key is null
-            ? AddDelegate<TInnerResult>(name, null, null, null)
+            ? AddDelegate<TInnerResult>(name, null, null, FetchOptions.None)
             : AddDelegate<TInnerResult>(name, null,
                 // The inner request gets what is left of the outer deadline, and the outer token: cancelling the outer
                 // request sends CancelAggregate to the inner one, whose fetchers' tokens then fire.
                 context => aggregator.AggregateAsync<TInnerKey, TInnerResult>(
                     key(context.Key), context.Remaining > TimeSpan.Zero ? context.Remaining : TimeSpan.FromMilliseconds(1), context.CancellationToken),
-                null);
+                FetchOptions.None);
 }

@@ -60,11 +60,11 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
     private readonly RetryPolicy? _retry;
 
     public DelegateFetchStep(string name, int index, Func<TKey, CancellationToken, Task<TPart>>? fetch,
-        Func<FetchContext<TKey>, Task<TPart>>? fetchWithContext, RetryPolicy? retry) : base(name, index)
+        Func<FetchContext<TKey>, Task<TPart>>? fetchWithContext, FetchOptions options) : base(name, index)
     {
         _fetch = fetch;
         _fetchWithContext = fetchWithContext;
-        _retry = retry;
+        _retry = options.Retry;
     }
 
     public override void Validate()

@@ -27,12 +27,16 @@ public sealed class FetchOverloadSpecs(ITestOutputHelper output) : AggregationSp
             .Fetch("typed", (int id, CancellationToken ct) => Task.FromResult(id * 2))
             .Fetch("retried", (id, ct) => Task.FromResult("retried"), new RetryPolicy(2))
             .Fetch("retried-context", context => Task.FromResult(context.Attempt), new RetryPolicy(2))
+            .Fetch("options", (id, ct) => Task.FromResult("options"), new FetchOptions { Retry = new RetryPolicy(2) })
+            .Fetch("options-context", context => context.Attempt == 1 ? throw new TimeoutException("first") : Task.FromResult(context.Attempt),
+                new FetchOptions { Retry = new RetryPolicy(2) { InitialBackoff = TimeSpan.FromMilliseconds(10), Jitter = 0 } })
+            .Fetch("options-none", context => Task.FromResult(context.Attempt), FetchOptions.None)
             .WithTimeout(TimeSpan.FromSeconds(5))
             .Build();
 
         var text = await Sys.ActorOf(AggregatorActor.Props(definition)).AggregateAsync<int, string>(7);
 
-        Assert.Equal("Name: Alice | Order: 5 | Key: 7, fetcher context | Profile 7 | Request 7 | 14 | retried | 1", text);
+        Assert.Equal("Name: Alice | Order: 5 | Key: 7, fetcher context | Profile 7 | Request 7 | 14 | retried | 1 | options | 2 | 1", text);
     }
 
     [Fact]
