@@ -45,11 +45,25 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
     private long _rejected;
     private RejectionLog _rejections;
     private int _crashes; // coordinators recorded in Crashes and not yet gone: spares a lookup per request
+    // Coalescing (WithCoalescing) only: the undecided run of each key, and every run by its id until its reply is passed on.
+    // Keys are never null here: a null key is rejected before it could join anything.
+#pragma warning disable CS8714
+    private readonly Dictionary<TKey, SharedRun>? _runsByKey;
+#pragma warning restore CS8714
+    private readonly Dictionary<string, SharedRun>? _runsById;
+    private long _coalesced;
 
     private AggregatorActor(AggregationDefinition<TKey, TResult> definition, AggregationSettings? settings, FaultInjection? faults)
     {
         _runtime = new AggregatorRuntime<TKey, TResult>(definition, settings ?? AggregationSettings.Create(Context.System),
             Context.GetLogger(), Context.System, faults);
+        if (definition.KeyComparer is { } keys)
+        {
+#pragma warning disable CS8714 // never a null key (see the field)
+            _runsByKey = new Dictionary<TKey, SharedRun>(keys);
+#pragma warning restore CS8714
+            _runsById = new Dictionary<string, SharedRun>(StringComparer.Ordinal);
+        }
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -69,8 +83,17 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
                 Admit(request);
                 break;
             case RequestScope<TKey> decided:
-                // Its coordinator decided it: the slot and the id are free.
-                Release(decided.RequestId, decided);
+                // Its coordinator decided it: the slot and the id are free (a shared run: equal keys start a fresh one).
+                if (decided.Shared) RunEnded(decided);
+                else Release(decided.RequestId, decided);
+                break;
+            case RunDecided decided:
+                AnswerJoiners(decided.Reply);
+                break;
+            case JoinerDeadline deadline:
+                if (deadline.Joiner.Attached)
+                    Leave(deadline.Joiner, new DeadlineExceeded(deadline.Joiner.Timeout, deadline.Joiner.Run.Scope.Ledger?.Pending() ?? []),
+                        CancellationCause.Deadline);
                 break;
             case CancelAggregate cancel:
                 RouteCancel(cancel);
@@ -79,12 +102,19 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
                 // Only requesters are watched. Their requests have nobody left to answer: cancel them, like a server
                 // noticing its client went away.
                 if (!_requesters.Remove(terminated.ActorRef)) break;
+                if (_runsByKey is not null)
+                {
+                    // Its joins leave their runs; a run nobody is left in is cancelled.
+                    foreach (var joined in _inFlight.Values.Where(r => r.Joiner!.Requester.Equals(terminated.ActorRef)).ToArray())
+                        Leave(joined.Joiner!, null, CancellationCause.Requester);
+                    break;
+                }
                 foreach (var request in _inFlight.Values)
                     if (request.Scope.Requester.Equals(terminated.ActorRef)) request.Coordinator.Tell(RequesterTerminated.Instance, Self);
                 break;
             case GetAggregatorStats:
                 Sender.Tell(new AggregatorStats(_inFlight.Count, _runtime.Counters.LiveFetchers, _runtime.Counters.Lingering,
-                    _runtime.Counters.Abandoned, _accepted, _rejected));
+                    _runtime.Counters.Abandoned, _accepted, _rejected) { Coalesced = _coalesced });
                 break;
             case GetLeakReport:
                 Sender.Tell(LeakReporting.Build(_live.Select(r => (r.Value.RequestId, r.Key)).ToArray(), _runtime.Definition.Steps, _runtime), Self);
@@ -139,19 +169,138 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
             return;
         }
 
-        var scope = new RequestScope<TKey>(requestId, request.Key, Sender, arrival,
-            request.Timeout ?? _runtime.Definition.Timeout ?? settings.DefaultTimeout, _runtime.Policy.FailureEndsRequest);
+        var budget = request.Timeout ?? _runtime.Definition.Timeout ?? settings.DefaultTimeout;
+        if (_runsByKey is not null)
+        {
+            Join(request.Key, requestId, arrival, budget);
+            return;
+        }
+        var scope = new RequestScope<TKey>(requestId, request.Key, Sender, arrival, budget, _runtime.Policy.FailureEndsRequest);
         var coordinator = Context.ActorOf(Coordinator<TKey, TResult>.Props(_runtime, scope));
         _inFlight.Add(requestId, new InFlight(coordinator, scope));
         _live.Add(coordinator, scope);
         _accepted++;
+        WatchRequester(scope.Requester);
+    }
+
+    /// <summary>Each requester is watched once, however many of its requests are in flight.</summary>
+    private void WatchRequester(IActorRef requester)
+    {
         // Ask's temporary ref and DeadLetters are MinimalActorRefs: they cannot be watched
         // (watching DeadLetters would report it dead at once), and nobody there can die as a client does.
-        if (scope.Requester is not MinimalActorRef)
+        if (requester is MinimalActorRef) return;
+        ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(_requesters, requester, out var watched);
+        if (!watched) Context.Watch(requester);
+        count++;
+    }
+
+    private void UnwatchRequester(IActorRef requester)
+    {
+        ref var count = ref CollectionsMarshal.GetValueRefOrNullRef(_requesters, requester);
+        if (Unsafe.IsNullRef(ref count) || --count > 0) return;
+        _requesters.Remove(requester);
+        Context.Unwatch(requester);
+    }
+
+    // ---- coalescing: one shared run per key while it is undecided; each requester joins it, and leaves it alone
+
+    /// <summary>
+    /// Joins the run going for an equal key, stretching its deadline to cover this requester's own, or starts a fresh
+    /// run when there is none (or it is ending: decided, or its deadline passed). The run's requester is this aggregator.
+    /// </summary>
+    private void Join(TKey key, string requestId, long arrival, TimeSpan timeout)
+    {
+        var log = _runtime.Log;
+        if (_runsByKey!.TryGetValue(key, out var run) && run.Scope.TryExtend(Stopwatch.GetElapsedTime(run.Scope.ArrivalTimestamp, arrival) + timeout))
         {
-            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(_requesters, scope.Requester, out var watched);
-            if (!watched) Context.Watch(scope.Requester);
-            count++;
+            _coalesced++;
+            if (log.IsDebugEnabled) log.Debug("Aggregation {RequestId} joined the shared run {RunId} of an equal key", requestId, run.Scope.RequestId);
+        }
+        else
+        {
+            var scope = new RequestScope<TKey>(NewRequestId(), key, Self, arrival, timeout, _runtime.Policy.FailureEndsRequest) { Shared = true };
+            run = new SharedRun(Context.ActorOf(Coordinator<TKey, TResult>.Props(_runtime, scope)), scope);
+            _runsByKey[key] = run;
+            _runsById!.Add(scope.RequestId, run);
+            _live.Add(run.Coordinator, scope);
+            if (log.IsDebugEnabled) log.Debug("Aggregation {RequestId} started the shared run {RunId}", requestId, scope.RequestId);
+        }
+        var joiner = new Joiner(requestId, Sender, arrival, timeout, run);
+        run.Joiners.Add(joiner);
+        _inFlight.Add(requestId, new InFlight(run.Coordinator, run.Scope, joiner));
+        _accepted++;
+        WatchRequester(joiner.Requester);
+        Timers.StartSingleTimer(joiner, new JoinerDeadline(joiner), timeout);
+    }
+
+    /// <summary>A run is decided: a request for its key from now on starts a fresh run (nothing is cached).</summary>
+    private void RunEnded(RequestScope<TKey> scope)
+    {
+        if (_runsByKey!.TryGetValue(scope.Key, out var current) && ReferenceEquals(current.Scope, scope)) _runsByKey.Remove(scope.Key);
+    }
+
+    /// <summary>The run's one reply, passed on to every requester still in it, each with its own id, elapsed time and budget.</summary>
+    private void AnswerJoiners(IAggregateReply reply)
+    {
+        if (!_runsById!.Remove(reply.RequestId, out var run)) return;
+        RunEnded(run.Scope);
+        var log = _runtime.Log;
+        foreach (var joiner in run.Joiners.ToArray())
+        {
+            Detach(joiner);
+            joiner.Requester.Tell(ForJoiner(reply, joiner), Self);
+            if (log.IsDebugEnabled) log.Debug("Aggregation {RequestId} answered by the shared run {RunId}", joiner.RequestId, run.Scope.RequestId);
+        }
+    }
+
+    private static IAggregateReply ForJoiner(IAggregateReply reply, Joiner joiner)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(joiner.Arrival);
+        return reply switch
+        {
+            AggregateSucceeded<TResult> succeeded => succeeded with { RequestId = joiner.RequestId, Elapsed = elapsed },
+            AggregateCompleted<TResult> completed => completed with { RequestId = joiner.RequestId, Elapsed = elapsed },
+            AggregateFailed { Reason: DeadlineExceeded late } failed =>
+                failed with { RequestId = joiner.RequestId, Reason = late with { Timeout = joiner.Timeout }, Elapsed = elapsed },
+            AggregateFailed failed => failed with { RequestId = joiner.RequestId, Elapsed = elapsed },
+            _ => reply,
+        };
+    }
+
+    /// <summary>
+    /// A requester leaves its run (cancelled, died, or its own deadline passed): answered with <paramref name="failure"/>
+    /// if it is still there to hear it. The run is cancelled once nobody is left in it, never before.
+    /// </summary>
+    private void Leave(Joiner joiner, AggregationFailure? failure, CancellationCause cause)
+    {
+        Detach(joiner);
+        if (failure is not null)
+            joiner.Requester.Tell(new AggregateFailed(joiner.RequestId, failure) { Elapsed = Stopwatch.GetElapsedTime(joiner.Arrival) }, Self);
+        var run = joiner.Run;
+        if (run.Joiners.Count > 0 || !_runsById!.ContainsKey(run.Scope.RequestId)) return;
+        RunEnded(run.Scope); // going away: an equal key from now on starts a fresh run
+        run.Coordinator.Tell(new RunAbandoned(cause), Self);
+    }
+
+    private void Detach(Joiner joiner)
+    {
+        joiner.Attached = false;
+        joiner.Run.Joiners.Remove(joiner);
+        _inFlight.Remove(joiner.RequestId);
+        Timers.Cancel(joiner);
+        UnwatchRequester(joiner.Requester);
+    }
+
+    protected override void PostStop()
+    {
+        // Stopped or restarted: the runs' coordinators are stopped with it and cannot reach their requesters; answer them here.
+        if (_runsById is null) return;
+        foreach (var run in _runsById.Values)
+        {
+            var reason = _runtime.StopCause(run.Coordinator).Description;
+            foreach (var joiner in run.Joiners)
+                joiner.Requester.Tell(new AggregateFailed(joiner.RequestId, new AggregationCancelled(reason))
+                    { Elapsed = Stopwatch.GetElapsedTime(joiner.Arrival) }, Self);
         }
     }
 
@@ -165,13 +314,15 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
                 _runtime.Log.Debug("CancelAggregate for {RequestId} ignored: no such request in flight", cancel.RequestId);
             return;
         }
-        if (sender.IsNobody() || !sender.Equals(request.Scope.Requester))
+        if (sender.IsNobody() || !sender.Equals(request.Requester))
         {
             if (_runtime.Log.IsDebugEnabled)
                 _runtime.Log.Debug("CancelAggregate for {RequestId} from {Sender} ignored: only its requester may cancel it", cancel.RequestId, sender);
             return;
         }
-        request.Coordinator.Tell(cancel, sender);
+        // A requester of a shared run leaves it, answered at once; the run goes on for the others.
+        if (request.Joiner is { } joiner) Leave(joiner, new AggregationCancelled(AggregationCancelled.ByRequester), CancellationCause.Caller);
+        else request.Coordinator.Tell(cancel, sender);
     }
 
     /// <summary>The request of <paramref name="scope"/> is decided, or its coordinator is gone: its slot and id are free.</summary>
@@ -179,11 +330,7 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
     {
         if (!_inFlight.TryGetValue(requestId, out var request) || !ReferenceEquals(request.Scope, scope)) return;
         _inFlight.Remove(requestId);
-        var requester = request.Scope.Requester;
-        ref var count = ref CollectionsMarshal.GetValueRefOrNullRef(_requesters, requester);
-        if (Unsafe.IsNullRef(ref count) || --count > 0) return;
-        _requesters.Remove(requester);
-        Context.Unwatch(requester);
+        UnwatchRequester(request.Scope.Requester);
     }
 
     /// <summary>A coordinator is gone (from the strategy's HandleChildTerminated): normally long decided; if not, it was stopped undecided.</summary>
@@ -227,7 +374,33 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
         base.PreRestart(reason, message);
     }
 
-    private readonly record struct InFlight(IActorRef Coordinator, RequestScope<TKey> Scope);
+    /// <summary>A request in flight: its coordinator and scope (a shared run's, for a request that joined one).</summary>
+    private readonly record struct InFlight(IActorRef Coordinator, RequestScope<TKey> Scope, Joiner? Joiner = null)
+    {
+        public IActorRef Requester => Joiner?.Requester ?? Scope.Requester;
+    }
+
+    /// <summary>One coalesced run: its coordinator and scope, and the requests in it now.</summary>
+    private sealed class SharedRun(IActorRef coordinator, RequestScope<TKey> scope)
+    {
+        public IActorRef Coordinator { get; } = coordinator;
+        public RequestScope<TKey> Scope { get; } = scope;
+        public HashSet<Joiner> Joiners { get; } = new(ReferenceEqualityComparer.Instance);
+    }
+
+    /// <summary>One request in a shared run, with its own id, requester, arrival and budget.</summary>
+    private sealed class Joiner(string requestId, IActorRef requester, long arrival, TimeSpan timeout, SharedRun run)
+    {
+        public string RequestId { get; } = requestId;
+        public IActorRef Requester { get; } = requester;
+        public long Arrival { get; } = arrival;
+        public TimeSpan Timeout { get; } = timeout;
+        public SharedRun Run { get; } = run;
+        public bool Attached { get; set; } = true;
+    }
+
+    /// <summary>A joiner's own deadline (the run's is the latest of its joiners').</summary>
+    private sealed record JoinerDeadline(Joiner Joiner) : IDeadLetterSuppression, INotInfluenceReceiveTimeout, INoSerializationVerificationNeeded;
 
     /// <summary>
     /// Rejections are logged in full at Warning once per <c>rejection-log-interval</c>; the others in that interval are

@@ -63,6 +63,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         _policy = _definition.Policy;
         _scope = scope;
         _parts = new PartLedger(_definition.FetcherNames);
+        if (scope.Shared) scope.Ledger = _parts;
         _self = Self;
         _context = Context;
         _fetcherSetup = new FetcherSetup<TKey>(scope, _self, runtime);
@@ -140,6 +141,10 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
                 // The aggregator forwards only its requester's cancels.
                 Decide(Verdict.Fail(new AggregationCancelled(AggregationCancelled.ByRequester), CancellationCause.Caller));
                 break;
+            case RunAbandoned abandoned:
+                // A shared run whose every requester left (cancelled, died, timed out): nobody wants it any more.
+                Decide(Verdict.Fail(new AggregationCancelled(RunAbandoned.Reason), abandoned.Cause));
+                break;
             case RequesterTerminated:
                 // Nobody is left to answer: cancel everything, like a server noticing its client went away.
                 _requesterGone = true;
@@ -176,7 +181,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         _scope.TryEnd(cause, _runtime.Log);
         if (!stoppedFromOutside) _context.Parent.Tell(_scope, _self); // "decided": see RequestScope
         // Sent as the aggregator, which outlives this coordinator, so the requester has someone to answer.
-        if (!_requesterGone) _scope.Requester.Tell(reply, _context.Parent);
+        if (!_requesterGone) _scope.Requester.Tell(_scope.Shared ? new RunDecided(reply) : reply, _context.Parent);
         Log(reply);
         if (!stoppedFromOutside) StopWhenFetchersAreGone();
     }
@@ -294,22 +299,22 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
     /// fetches' tokens fire now, and tells the coordinator.</summary>
     private void OnDeadlineTimer()
     {
-        // A .NET timer may fire a little early; the deadline is never reported before it has passed.
-        var remaining = _scope.Remaining;
-        if (remaining > TimeSpan.Zero && Volatile.Read(ref _deadline) is { } timer)
+        // A .NET timer may fire a little early, and a shared run's deadline may have moved: never reported before it has passed.
+        if (_scope.TryEndAtDeadline(_runtime.Log, out var remaining))
         {
-            try
-            {
-                timer.Change(remaining + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The request was decided meanwhile.
-            }
+            _self.Tell(DeadlineTick.Instance, ActorRefs.NoSender);
             return;
         }
-        // Ended by someone else first (a decision, a failing fetch): that one is already on its way to the coordinator.
-        if (_scope.TryEnd(CancellationCause.Deadline, _runtime.Log)) _self.Tell(DeadlineTick.Instance, ActorRefs.NoSender);
+        // Otherwise ended by someone else first (a decision, a failing fetch: that one is on its way here), or not due yet.
+        if (remaining <= TimeSpan.Zero || Volatile.Read(ref _deadline) is not { } timer) return;
+        try
+        {
+            timer.Change(remaining + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The request was decided meanwhile.
+        }
     }
 
     protected override SupervisorStrategy SupervisorStrategy() => new FetcherStrategy(this);

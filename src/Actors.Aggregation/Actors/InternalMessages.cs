@@ -18,6 +18,18 @@ internal sealed class RequesterTerminated : IDeadLetterSuppression, INoSerializa
     private RequesterTerminated() { }
 }
 
+/// <summary>Told to a shared run's coordinator by the aggregator when every requester that joined it has left.</summary>
+internal sealed record RunAbandoned(CancellationCause Cause) : IDeadLetterSuppression, INoSerializationVerificationNeeded
+{
+    public const string Reason = "every requester of the shared run left";
+}
+
+/// <summary>
+/// A shared run's reply, sent to its aggregator, which answers each requester that joined it. Suppressed as a dead letter:
+/// when the aggregator itself stops, its runs' last replies find it gone, and it has answered every joiner already.
+/// </summary>
+internal sealed record RunDecided(IAggregateReply Reply) : IDeadLetterSuppression, INoSerializationVerificationNeeded;
+
 /// <summary>Carries a fetch's failure through supervision to the coordinator's all-for-one strategy.</summary>
 internal sealed class FetchFailedException(int index, FetcherFailed failure)
     // Never built from the user's exception's Message: that getter may throw.

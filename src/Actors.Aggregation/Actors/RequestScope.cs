@@ -20,6 +20,7 @@ internal sealed class RequestScope<TKey> : ICauseSource, IDeadLetterSuppression,
     private readonly CancellationTokenSource _token = new();
     private readonly bool _failureEndsRequest;
     private object? _ending; // null while open; then the CancellationCause it ended with, or a FailureEnding
+    private long _timeoutTicks; // moved only by Extend (a shared run's joiner), under the lock with the deadline's ending
 
     public RequestScope(string requestId, TKey key, IActorRef requester, long arrivalTimestamp, TimeSpan timeout, bool failureEndsRequest)
     {
@@ -27,7 +28,7 @@ internal sealed class RequestScope<TKey> : ICauseSource, IDeadLetterSuppression,
         Key = key;
         Requester = requester;
         ArrivalTimestamp = arrivalTimestamp;
-        Timeout = timeout;
+        _timeoutTicks = timeout.Ticks;
         _failureEndsRequest = failureEndsRequest;
     }
 
@@ -38,7 +39,14 @@ internal sealed class RequestScope<TKey> : ICauseSource, IDeadLetterSuppression,
     /// <summary><see cref="Stopwatch"/> timestamp of the request's arrival: the deadline's origin.</summary>
     public long ArrivalTimestamp { get; }
 
-    public TimeSpan Timeout { get; }
+    /// <summary>The budget from arrival. Fixed for a request; a shared run's grows to cover each joiner's own deadline.</summary>
+    public TimeSpan Timeout => new(Volatile.Read(ref _timeoutTicks));
+
+    /// <summary>A shared run of coalesced requests: its requester is the aggregator, which answers each requester that joined.</summary>
+    public bool Shared { get; init; }
+
+    /// <summary>The run's parts, for the aggregator to name what is pending when a joiner's own deadline passes (read racily: a snapshot).</summary>
+    public PartLedger? Ledger { get; set; }
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(ArrivalTimestamp);
     public TimeSpan Remaining => Timeout - Elapsed;
 
@@ -64,6 +72,34 @@ internal sealed class RequestScope<TKey> : ICauseSource, IDeadLetterSuppression,
     /// fetch that completes inside the cancellation sees both. True when this call ended it.
     /// </summary>
     public bool TryEnd(CancellationCause cause, ILoggingAdapter log) => TryEnd((object)cause, log);
+
+    /// <summary>
+    /// The deadline timer's ending: ends the scope with <see cref="CancellationCause.Deadline"/> when the deadline has
+    /// passed, or returns false with <paramref name="remaining"/> left (a timer firing early, or a shared run extended meanwhile).
+    /// Under the same lock as <see cref="TryExtend"/>, so a joiner never joins a run its deadline is ending.
+    /// </summary>
+    public bool TryEndAtDeadline(ILoggingAdapter log, out TimeSpan remaining)
+    {
+        lock (_token)
+        {
+            remaining = Remaining;
+            return remaining <= TimeSpan.Zero && TryEnd(CancellationCause.Deadline, log);
+        }
+    }
+
+    /// <summary>
+    /// A joiner of a shared run: extends the budget to <paramref name="timeout"/> from arrival if that is later. False when
+    /// the scope has ended or its deadline has passed: the run cannot serve the joiner, which starts a fresh one.
+    /// </summary>
+    public bool TryExtend(TimeSpan timeout)
+    {
+        lock (_token)
+        {
+            if (IsEnded || Remaining <= TimeSpan.Zero) return false;
+            if (timeout.Ticks > _timeoutTicks) Volatile.Write(ref _timeoutTicks, timeout.Ticks);
+            return true;
+        }
+    }
 
     /// <summary>
     /// errgroup's cancel on the first error: when a failure ends the request (FailFast), the failing fetch ends the scope

@@ -102,6 +102,19 @@ public sealed class AggregationBuilder<TKey, TResult>
     /// </summary>
     public AggregationBuilder<TKey, TResult> WithMaxConcurrency(int limit) => With(_draft with { MaxConcurrency = limit });
 
+    /// <summary>
+    /// Go's singleflight for aggregations: a request whose key equals (by <paramref name="comparer"/>, or the key type's own
+    /// equality) that of a request still running on the same aggregator joins that run instead of fanning out again. Each
+    /// requester still gets exactly one reply, with its own request id and measured against its own deadline (one whose
+    /// deadline passes first gets <see cref="DeadlineExceeded"/> while the run goes on for the others); cancelling, dying or
+    /// timing out leaves the run, which is cancelled only when every requester that joined it has left. A request that
+    /// arrives once the run is decided starts a fresh run: nothing is cached, as singleflight's <c>Forget</c> is implicit.
+    /// A run's fetches see one request id (the run's) and the latest deadline of its requesters.
+    /// </summary>
+    /// <param name="comparer">How keys compare; null uses <see cref="EqualityComparer{T}.Default"/>.</param>
+    public AggregationBuilder<TKey, TResult> WithCoalescing(IEqualityComparer<TKey>? comparer = null) =>
+        With(_draft with { Coalescing = comparer ?? EqualityComparer<TKey>.Default });
+
     /// <summary>When a request is complete: <see cref="CompletionPolicy.FailFast"/> (default), <see cref="CompletionPolicy.CollectAll"/>,
     /// <see cref="CompletionPolicy.FirstSuccess"/> or <see cref="CompletionPolicy.Quorum"/>.</summary>
     public AggregationBuilder<TKey, TResult> WithPolicy(CompletionPolicy policy) => With(_draft with { Policy = policy });

@@ -21,7 +21,14 @@ public abstract class AggregationDefinition<TKey>
         var names = new string[Steps.Length];
         for (var i = 0; i < Steps.Length; i++) names[i] = Steps[i].Name;
         FetcherNames = names;
+        KeyComparer = draft.Coalescing;
     }
+
+    /// <summary>True when requests for an equal key share one run (<c>WithCoalescing</c>).</summary>
+    public bool Coalesces => KeyComparer is not null;
+
+    /// <summary>How a coalescing definition compares keys; null when it does not coalesce.</summary>
+    internal IEqualityComparer<TKey>? KeyComparer { get; }
 
     /// <summary>The fetchers' names, in declared order: the order of the parts and of the default combined text.</summary>
     public IReadOnlyList<string> FetcherNames { get; }

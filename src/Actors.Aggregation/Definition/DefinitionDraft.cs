@@ -5,6 +5,9 @@ namespace Actors.Aggregation;
 /// <summary>Everything a builder has collected so far; immutable.</summary>
 internal sealed record DefinitionDraft<TKey>(FetchStep<TKey>[] Steps, TimeSpan? Timeout, int? MaxConcurrency, CompletionPolicy Policy)
 {
+    /// <summary>Requests for an equal key share one run (<c>WithCoalescing</c>); keys compared by this, or null when off.</summary>
+    public IEqualityComparer<TKey>? Coalescing { get; init; }
+
     public static readonly DefinitionDraft<TKey> Empty = new([], null, null, CompletionPolicy.FailFast);
 
     public DefinitionDraft<TKey> Add(FetchStep<TKey> step)

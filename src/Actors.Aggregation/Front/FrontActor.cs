@@ -336,7 +336,8 @@ internal sealed class FrontActor : UntypedActor, IWithTimers
             {
                 var stats = answers.Cast<AggregatorStats>().ToArray();
                 return new AggregatorStats(Math.Max(ours.Length, stats.Sum(s => s.InFlight)), stats.Sum(s => s.LiveFetchers),
-                    stats.Sum(s => s.LingeringFetches), stats.Sum(s => s.AbandonedFetches), stats.Sum(s => s.Accepted), stats.Sum(s => s.Rejected));
+                    stats.Sum(s => s.LingeringFetches), stats.Sum(s => s.AbandonedFetches), stats.Sum(s => s.Accepted), stats.Sum(s => s.Rejected))
+                    { Coalesced = stats.Sum(s => s.Coalesced) };
             }
             var reports = answers.Cast<LeakReport>().ToArray();
             var inFlight = reports.SelectMany(r => r.InFlight).ToList();

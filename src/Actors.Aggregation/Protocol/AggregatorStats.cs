@@ -9,4 +9,11 @@ namespace Actors.Aggregation;
 /// their actor stopped (their token had fired): they ignored their token.</param>
 /// <param name="Accepted">Requests accepted since the aggregator started.</param>
 /// <param name="Rejected">Requests rejected since the aggregator started (bad input or busy).</param>
-public sealed record AggregatorStats(int InFlight, int LiveFetchers, int LingeringFetches, long AbandonedFetches, long Accepted, long Rejected) : IWireMessage;
+public sealed record AggregatorStats(int InFlight, int LiveFetchers, int LingeringFetches, long AbandonedFetches, long Accepted, long Rejected) : IWireMessage
+{
+    /// <summary>
+    /// Of the accepted requests, those that joined a run already going for an equal key instead of fanning out
+    /// (<c>WithCoalescing</c>): fan-outs saved. Always 0 for a definition that does not coalesce.
+    /// </summary>
+    public long Coalesced { get; init; }
+}

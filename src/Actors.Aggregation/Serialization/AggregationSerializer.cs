@@ -123,6 +123,7 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
                     writer.Write(stats.AbandonedFetches);
                     writer.Write(stats.Accepted);
                     writer.Write(stats.Rejected);
+                    writer.Write(stats.Coalesced);
                     break;
                 case LeakReport report:
                     WriteList(writer, report.InFlight, (w, r) =>
@@ -208,7 +209,8 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
             case GetStatsManifest:
                 return GetAggregatorStats.Instance;
             case StatsManifest:
-                return new AggregatorStats(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64());
+                return new AggregatorStats(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64())
+                    { Coalesced = reader.ReadInt64() };
             case GetLeakReportManifest:
                 return GetLeakReport.Instance;
             case GetFrontStatsManifest:
