@@ -90,10 +90,11 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
             case RunDecided decided:
                 AnswerJoiners(decided.Reply);
                 break;
-            case JoinerDeadline deadline:
-                if (deadline.Joiner.Attached)
-                    Leave(deadline.Joiner, new DeadlineExceeded(deadline.Joiner.Timeout, deadline.Joiner.Run.Scope.Ledger?.Pending() ?? []),
-                        CancellationCause.Deadline);
+            case JoinerDeadline { Joiner: var joiner }:
+                // Only a deadline before the run's is this timer's to answer; at the run's own deadline the run decides, as it
+                // would for a request of its own (CollectAll's parts, a verdict resting on parts finished in time).
+                if (joiner.Attached && joiner.End < joiner.Run.Scope.Timeout)
+                    Leave(joiner, new DeadlineExceeded(joiner.Timeout, joiner.Run.Scope.Ledger?.Pending() ?? []), CancellationCause.Deadline);
                 break;
             case CancelAggregate cancel:
                 RouteCancel(cancel);
@@ -211,7 +212,8 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
     private void Join(TKey key, string requestId, long arrival, TimeSpan timeout)
     {
         var log = _runtime.Log;
-        if (_runsByKey!.TryGetValue(key, out var run) && run.Scope.TryExtend(Stopwatch.GetElapsedTime(run.Scope.ArrivalTimestamp, arrival) + timeout))
+        TimeSpan end;
+        if (_runsByKey!.TryGetValue(key, out var run) && run.Scope.TryExtend(end = Stopwatch.GetElapsedTime(run.Scope.ArrivalTimestamp, arrival) + timeout))
         {
             _coalesced++;
             if (log.IsDebugEnabled) log.Debug("Aggregation {RequestId} joined the shared run {RunId} of an equal key", requestId, run.Scope.RequestId);
@@ -224,8 +226,9 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
             _runsById!.Add(scope.RequestId, run);
             _live.Add(run.Coordinator, scope);
             if (log.IsDebugEnabled) log.Debug("Aggregation {RequestId} started the shared run {RunId}", requestId, scope.RequestId);
+            end = timeout;
         }
-        var joiner = new Joiner(requestId, Sender, arrival, timeout, run);
+        var joiner = new Joiner(requestId, Sender, arrival, timeout, end, run);
         run.Joiners.Add(joiner);
         _inFlight.Add(requestId, new InFlight(run.Coordinator, run.Scope, joiner));
         _accepted++;
@@ -389,17 +392,20 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
     }
 
     /// <summary>One request in a shared run, with its own id, requester, arrival and budget.</summary>
-    private sealed class Joiner(string requestId, IActorRef requester, long arrival, TimeSpan timeout, SharedRun run)
+    private sealed class Joiner(string requestId, IActorRef requester, long arrival, TimeSpan timeout, TimeSpan end, SharedRun run)
     {
         public string RequestId { get; } = requestId;
         public IActorRef Requester { get; } = requester;
         public long Arrival { get; } = arrival;
         public TimeSpan Timeout { get; } = timeout;
+
+        /// <summary>Its deadline, from the run's arrival: the run's deadline is the latest of its joiners'.</summary>
+        public TimeSpan End { get; } = end;
         public SharedRun Run { get; } = run;
         public bool Attached { get; set; } = true;
     }
 
-    /// <summary>A joiner's own deadline (the run's is the latest of its joiners').</summary>
+    /// <summary>A joiner's own deadline; it answers the joiner only when it comes before the run's (the latest of its joiners').</summary>
     private sealed record JoinerDeadline(Joiner Joiner) : IDeadLetterSuppression, INotInfluenceReceiveTimeout, INoSerializationVerificationNeeded;
 
     /// <summary>

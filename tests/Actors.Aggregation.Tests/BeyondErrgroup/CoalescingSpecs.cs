@@ -206,6 +206,30 @@ public sealed class CoalescingSpecs(ITestOutputHelper output) : AggregationSpec(
     }
 
     [Fact]
+    public async Task The_requester_with_the_latest_deadline_must_get_what_the_policy_gives_at_that_deadline()
+    {
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(Aggregation.For<string>()
+            .Fetch("fast", Fetches.After<string, string>(TimeSpan.Zero, "fast"))
+            .Fetch("slow", Fetches.Hang<string, string>())
+            .WithPolicy(CompletionPolicy.CollectAll)
+            .WithCoalescing()
+            .Build()));
+        var early = CreateTestProbe();
+        var late = CreateTestProbe();
+
+        early.Send(aggregator, new Aggregate<string>("Alice") { RequestId = "early", Timeout = Ms(300) });
+        late.Send(aggregator, new Aggregate<string>("Alice") { RequestId = "late", Timeout = Ms(900) });
+
+        Assert.IsType<DeadlineExceeded>((await early.ExpectMsgAsync<AggregateFailed>(Generous)).Reason);
+        // The run's deadline is the late one's: the run decides it, and CollectAll answers with the parts it has.
+        var completed = await late.ExpectMsgAsync<AggregateCompleted<string>>(Generous);
+        Assert.Equal(("late", "fast"), (completed.RequestId, completed.Result));
+        Assert.Equal([PartStatus.Succeeded, PartStatus.TimedOut], completed.Parts.Select(p => p.Status));
+        Assert.True(completed.Elapsed >= Ms(890), $"at its own deadline: {completed.Elapsed}");
+        await AggregationAssert.NoLeaksAsync(aggregator);
+    }
+
+    [Fact]
     public async Task A_request_after_the_run_was_decided_must_start_a_fresh_run()
     {
         var runs = new Counter();
