@@ -6,7 +6,7 @@ namespace Actors.Aggregation.Reliability.Tests.Model;
 /// One definition per shape (fetcher count, policy, limit, each fetcher's retry policy), built once and shared by every
 /// scenario: fetchers f0..f(n-1), each running its script from the request's key.
 /// </summary>
-public sealed class Definitions
+public sealed class Definitions(bool coalescing = false)
 {
     private readonly ConcurrentDictionary<string, AggregationDefinition<RequestRun, string>> _byShape = new();
 
@@ -27,6 +27,7 @@ public sealed class Definitions
         }
         if (request.Policy.Kind != PolicyKind.FailFast) builder = builder.WithPolicy(request.Policy.ToLibrary());
         if (request.Limit is { } limit) builder = builder.WithMaxConcurrency(limit);
+        if (coalescing) builder = builder.WithCoalescing(); // requests for one RequestRun (the same instance) share a run
         var definition = builder.Build();
         return definition;
     }

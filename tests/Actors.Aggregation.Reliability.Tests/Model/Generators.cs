@@ -76,14 +76,19 @@ public static class Generators
         (55, Gen.Const((int?)null)),
         (45, Gen.Int[1, n].Select(l => (int?)l)));
 
-    public static readonly Gen<RequestCase> Request =
+    public static readonly Gen<RequestCase> Request = RequestWith(InterruptionGen);
+
+    /// <summary>A request nothing interrupts: the run a group of coalesced requests shares (each of them has its own interruptions).</summary>
+    public static readonly Gen<RequestCase> Uninterrupted = RequestWith(Gen.Const(Interruption.None));
+
+    private static Gen<RequestCase> RequestWith(Gen<Interruption> interruptions) =>
         (from n in Gen.Int[1, 8]
          from policy in PolicyGen(n)
          from limit in LimitGen(n)
          from faulty in Gen.Int[0, 3].Select(i => i == 3)
          from fetchers in FetcherGen(faulty ? FaultyBehaviourGen : BehaviourGen).Array[n]
          from deadline in Gen.Int[1, 10]
-         from interruption in InterruptionGen
+         from interruption in interruptions
          // Up to a gap after the deadline: a late cancel or death must be harmless, but waiting longer proves no more.
          from interruptAt in Gen.Int[1, deadline + 1]
          select Build(policy, limit, fetchers, deadline, interruption, interruptAt))

@@ -116,7 +116,13 @@ public sealed record Prediction(
     IReadOnlyList<bool> MustStart,
     IReadOnlyList<bool> MayStart,
     IReadOnlyList<int?> Attempts,
-    IReadOnlyList<int?> StartSlots);
+    IReadOnlyList<int?> StartSlots,
+    IReadOnlyList<int?> FinishSlots)
+{
+    /// <summary>The fetchers not finished (running, or waiting for a slot) just after slot <paramref name="slot"/>, before the decision.</summary>
+    public IReadOnlyList<string> PendingAfter(int slot, RequestCase request) =>
+        request.Fetchers.Where(f => FinishSlots[f.Index] is not { } end || end > slot).Select(f => f.Name).ToList();
+}
 
 public enum SourceKind
 {
@@ -172,6 +178,7 @@ public static class ReferenceModel
         var status = new Status[n];
         var attempts = new int[n];
         var startSlots = new int?[n];
+        var finishSlots = new int?[n];
         var values = new string?[n];
         var finalFailures = new Failure?[n];
         var failures = new List<(int Slot, Failure Failure)>();
@@ -222,6 +229,7 @@ public static class ReferenceModel
             if (script.Behaviour == Behaviour.Succeeds)
             {
                 status[i] = Status.Succeeded;
+                finishSlots[i] = slot;
                 succeeded++;
                 values[i] = fetcher.NullPart ? null : PartOf(fetcher);
                 var decided = Evaluate();
@@ -243,6 +251,7 @@ public static class ReferenceModel
             }
 
             status[i] = Status.Failed;
+            finishSlots[i] = slot;
             failed++;
             var failure = new Failure(fetcher.Name, attempt, script.Behaviour);
             finalFailures[i] = failure;
@@ -311,7 +320,7 @@ public static class ReferenceModel
         if (at == 0 && expected is Expected.FetcherFails or Expected.QuorumNotReached)
             expected = TieAtTimeZero(request, expected, must, may, attemptCounts);
 
-        return (new Prediction(expected, at, must, may, attemptCounts, startSlots), collision);
+        return (new Prediction(expected, at, must, may, attemptCounts, startSlots, finishSlots), collision);
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ public static class Scripted
 /// One generated request while it runs: the aggregation key (every fetcher reads its script from it), and what was seen:
 /// fetchers started, attempts made, tokens fired, fetches still running, replies received.
 /// </summary>
-public sealed class RequestRun
+public sealed class RequestRun : IReplyRecorder
 {
     private readonly ConcurrentQueue<object> _replies = new();
     private readonly TaskCompletionSource _firstReply = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -117,10 +117,16 @@ public sealed class RequestRun
     }
 }
 
-/// <summary>The requester of one generated request: records every reply; a flush proves earlier replies were recorded.</summary>
-public sealed class Requester(RequestRun run) : UntypedActor
+/// <summary>Where a requester records the replies it gets.</summary>
+public interface IReplyRecorder
 {
-    public static Props Props(RequestRun run) => Akka.Actor.Props.Create(typeof(Requester), run);
+    void Received(object reply);
+}
+
+/// <summary>The requester of one generated request: records every reply; a flush proves earlier replies were recorded.</summary>
+public sealed class Requester(IReplyRecorder run) : UntypedActor
+{
+    public static Props Props(IReplyRecorder run) => Akka.Actor.Props.Create(typeof(Requester), run);
 
     protected override void OnReceive(object message)
     {

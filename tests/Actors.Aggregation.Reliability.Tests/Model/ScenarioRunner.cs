@@ -196,9 +196,13 @@ internal sealed class ScenarioRunner(
         if (children.Count > 0) violations.Add($"{aggregator.Path.Name}: actors still alive: {string.Join(", ", children)}");
     }
 
-    private static string? Mismatch(RequestRun run, Expected expected, object reply)
+    /// <summary>
+    /// Why <paramref name="reply"/> is not <paramref name="expected"/> (null when it is). A coalesced request has an id and a
+    /// deadline of its own (<paramref name="requestId"/>, <paramref name="deadline"/>); its scripted failures name the run.
+    /// </summary>
+    internal static string? Mismatch(RequestRun run, Expected expected, object reply, string? requestId = null, TimeSpan? deadline = null)
     {
-        if (reply is not IAggregateReply { RequestId: var id } || id != run.RequestId) return $" (request id {(reply as IAggregateReply)?.RequestId})";
+        if (reply is not IAggregateReply { RequestId: var id } || id != (requestId ?? run.RequestId)) return $" (request id {(reply as IAggregateReply)?.RequestId})";
         switch (expected, reply)
         {
             case (Expected.Succeeds s, AggregateSucceeded<string> ok):
@@ -212,7 +216,7 @@ internal sealed class ScenarioRunner(
             case (Expected.Completed c, AggregateCompleted<string> completed):
                 return PartsMismatch(run, c, completed);
             case (Expected.DeadlineExceeded d, AggregateFailed { Reason: DeadlineExceeded late }):
-                return late.Pending.SequenceEqual(d.Pending) && late.Timeout == run.Case.Deadline ? null : "";
+                return late.Pending.SequenceEqual(d.Pending) && late.Timeout == (deadline ?? run.Case.Deadline) ? null : "";
             case (Expected.Cancelled, AggregateFailed { Reason: AggregationCancelled { Reason: AggregationCancelled.ByRequester } }):
                 return null;
             case (Expected.NodeLost lost, AggregateFailed { Reason: var reason }):
