@@ -83,11 +83,11 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
                 Admit(request);
                 break;
             case RequestScope<TKey> decided:
-                // Its coordinator decided it: the slot and the id are free (a shared run: equal keys start a fresh one).
-                if (decided.Shared) RunEnded(decided);
-                else Release(decided.RequestId, decided);
+                // Its coordinator decided it: the slot and the id are free.
+                Release(decided.RequestId, decided);
                 break;
             case RunDecided decided:
+                // A shared run decided: equal keys start a fresh one from now on; its requesters are answered.
                 AnswerJoiners(decided.Reply);
                 break;
             case JoinerDeadline { Joiner: var joiner }:
@@ -213,7 +213,9 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
     {
         var log = _runtime.Log;
         TimeSpan end;
-        if (_runsByKey!.TryGetValue(key, out var run) && run.Scope.TryExtend(end = Stopwatch.GetElapsedTime(run.Scope.ArrivalTimestamp, arrival) + timeout))
+        TimeSpan before = default;
+        if (_runsByKey!.TryGetValue(key, out var run)
+            && run.Scope.TryExtend(end = Stopwatch.GetElapsedTime(run.Scope.ArrivalTimestamp, arrival) + timeout, out before))
         {
             _coalesced++;
             if (log.IsDebugEnabled) log.Debug("Aggregation {RequestId} joined the shared run {RunId} of an equal key", requestId, run.Scope.RequestId);
@@ -229,11 +231,24 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
             end = timeout;
         }
         var joiner = new Joiner(requestId, Sender, arrival, timeout, end, run);
+        // Only a deadline before the run's needs a timer of its own: when this joiner moved the run's deadline, the ones
+        // whose deadline it was need theirs now. A run nobody joins (distinct keys) arms none.
+        var runTimeout = run.Scope.Timeout;
+        if (runTimeout > before && before > TimeSpan.Zero)
+            foreach (var other in run.Joiners)
+                if (!other.Timed) StartDeadline(other);
         run.Joiners.Add(joiner);
         _inFlight.Add(requestId, new InFlight(run.Coordinator, run.Scope, joiner));
         _accepted++;
         WatchRequester(joiner.Requester);
-        Timers.StartSingleTimer(joiner, new JoinerDeadline(joiner), timeout);
+        if (end < runTimeout) StartDeadline(joiner);
+    }
+
+    private void StartDeadline(Joiner joiner)
+    {
+        joiner.Timed = true;
+        var left = joiner.Timeout - Stopwatch.GetElapsedTime(joiner.Arrival);
+        Timers.StartSingleTimer(joiner, new JoinerDeadline(joiner), left > TimeSpan.Zero ? left : TimeSpan.Zero);
     }
 
     /// <summary>A run is decided: a request for its key from now on starts a fresh run (nothing is cached).</summary>
@@ -290,7 +305,7 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
         joiner.Attached = false;
         joiner.Run.Joiners.Remove(joiner);
         _inFlight.Remove(joiner.RequestId);
-        Timers.Cancel(joiner);
+        if (joiner.Timed) Timers.Cancel(joiner);
         UnwatchRequester(joiner.Requester);
     }
 
@@ -403,6 +418,9 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
         public TimeSpan End { get; } = end;
         public SharedRun Run { get; } = run;
         public bool Attached { get; set; } = true;
+
+        /// <summary>Its own deadline timer is armed (only while that deadline is before the run's).</summary>
+        public bool Timed { get; set; }
     }
 
     /// <summary>A joiner's own deadline; it answers the joiner only when it comes before the run's (the latest of its joiners').</summary>

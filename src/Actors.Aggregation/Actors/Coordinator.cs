@@ -179,7 +179,8 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
 
         var reply = Outcome(verdict, out var cause);
         _scope.TryEnd(cause, _runtime.Log);
-        if (!stoppedFromOutside) _context.Parent.Tell(_scope, _self); // "decided": see RequestScope
+        // "Decided": see RequestScope. A shared run's reply says so itself, in one message through the aggregator.
+        if (!stoppedFromOutside && !_scope.Shared) _context.Parent.Tell(_scope, _self);
         // Sent as the aggregator, which outlives this coordinator, so the requester has someone to answer.
         if (!_requesterGone) _scope.Requester.Tell(_scope.Shared ? new RunDecided(reply) : reply, _context.Parent);
         Log(reply);

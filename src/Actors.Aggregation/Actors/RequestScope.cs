@@ -88,13 +88,15 @@ internal sealed class RequestScope<TKey> : ICauseSource, IDeadLetterSuppression,
     }
 
     /// <summary>
-    /// A joiner of a shared run: extends the budget to <paramref name="timeout"/> from arrival if that is later. False when
+    /// A joiner of a shared run: extends the budget to <paramref name="timeout"/> from arrival if that is later, and says what
+    /// it was <paramref name="before"/>. False when
     /// the scope has ended or its deadline has passed: the run cannot serve the joiner, which starts a fresh one.
     /// </summary>
-    public bool TryExtend(TimeSpan timeout)
+    public bool TryExtend(TimeSpan timeout, out TimeSpan before)
     {
         lock (_token)
         {
+            before = Timeout;
             if (IsEnded || Remaining <= TimeSpan.Zero) return false;
             if (timeout.Ticks > _timeoutTicks) Volatile.Write(ref _timeoutTicks, timeout.Ticks);
             return true;

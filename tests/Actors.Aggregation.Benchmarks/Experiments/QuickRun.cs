@@ -53,6 +53,7 @@ public static class QuickRun
         if (Wants("deadline")) verdicts.Add(await DeadlineSectionAsync());
         if (Wants("scaling")) verdicts.Add(await ScalingSectionAsync());
         if (Wants("nodes")) await NodesSectionAsync();
+        if (Wants("hotkey")) await CoalescingExperiments.HotKeySectionAsync(Progress, Print);
 
         Console.WriteLine($"(measured in {clock.Elapsed.TotalSeconds:0} s)");
         Console.WriteLine();
