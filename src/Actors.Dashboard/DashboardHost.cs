@@ -31,6 +31,27 @@ public static class DashboardHost
     /// <summary>The demo listens on a port the system picks, so it never collides with a running <c>serve</c>.</summary>
     public const string DemoUrls = "http://127.0.0.1:0";
 
+    /// <summary>
+    /// Akka filters its events before Serilog sees them: its level is the most verbose Serilog lets through for Akka's and
+    /// the library's events (<c>Serilog:MinimumLevel</c>, or its <c>Default</c> and any <c>Override</c> for <c>Akka</c> or
+    /// <c>Actors</c>), so that <c>--Serilog:MinimumLevel:Default=Debug</c> shows the library's Debug events too.
+    /// </summary>
+    internal static Akka.Event.LogLevel AkkaLogLevel(IConfiguration configuration)
+    {
+        var minimum = configuration.GetSection("Serilog:MinimumLevel");
+        var levels = new List<string?> { minimum.Value ?? minimum["Default"] };
+        levels.AddRange(minimum.GetSection("Override").GetChildren()
+            .Where(o => o.Key.StartsWith("Akka", StringComparison.Ordinal) || o.Key.StartsWith("Actors", StringComparison.Ordinal))
+            .Select(o => o.Value));
+        return levels.Select(level => level?.Trim().ToUpperInvariant() switch
+        {
+            "VERBOSE" or "DEBUG" => Akka.Event.LogLevel.DebugLevel,
+            "WARNING" => Akka.Event.LogLevel.WarningLevel,
+            "ERROR" or "FATAL" => Akka.Event.LogLevel.ErrorLevel,
+            _ => Akka.Event.LogLevel.InfoLevel, // Information, or unset (Serilog's own default)
+        }).Min();
+    }
+
     /// <summary>Builds the host; nothing is started or bound yet (the configured port is only checked to be free).</summary>
     /// <param name="args">Configuration arguments, e.g. <c>--urls http://127.0.0.1:5081</c> or <c>--Aggregation:Dashboard:Timeout=2s</c>.</param>
     /// <param name="mode">Demo listens on <see cref="DemoUrls"/>; serve on <c>Urls</c>.</param>
@@ -67,7 +88,7 @@ public static class DashboardHost
         {
             akka.ConfigureLoggers(loggers =>
             {
-                loggers.LogLevel = Akka.Event.LogLevel.InfoLevel;
+                loggers.LogLevel = AkkaLogLevel(builder.Configuration);
                 loggers.ClearLoggers();
                 loggers.AddLoggerFactory();
             });

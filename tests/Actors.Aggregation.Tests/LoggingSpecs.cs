@@ -93,6 +93,52 @@ public sealed class LoggingSpecs
         }
     }
 
+    [Fact]
+    public async Task A_requesters_own_cancel_must_be_Information_and_elapsed_times_must_have_one_decimal()
+    {
+        var sink = new CollectingSink();
+        var definition = Aggregation.For<int>()
+            .Fetch("profile", Fetches.Hang<int, string>())
+            .Fetch("orders", (int id, CancellationToken _) => id == 0 ? throw new InvalidOperationException("orders down") : Task.FromResult("Order: 5"))
+            .Build();
+        using var host = new HostBuilder()
+            .UseSerilog(new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(sink).CreateLogger(), dispose: true)
+            .ConfigureServices(services => services.AddAkka("logging-cancel-spec", akka => akka
+                .ConfigureLoggers(loggers =>
+                {
+                    loggers.LogLevel = LogLevel.InfoLevel;
+                    loggers.ClearLoggers();
+                    loggers.AddLoggerFactory();
+                })
+                .WithActors((system, registry) => registry.Register<Dashboard>(system.ActorOf(AggregatorActor.Props(definition), "dashboard")))))
+            .Build();
+        await host.StartAsync();
+        try
+        {
+            var aggregator = await host.Services.GetRequiredService<IRequiredActor<Dashboard>>().GetAsync();
+            using var gone = new CancellationTokenSource();
+            var request = aggregator.AggregateAsync<int, string>(1, cancellationToken: gone.Token);
+            await gone.CancelAsync(); // a client that went away: routine, not a warning
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+            await Assert.ThrowsAsync<AggregationFailedException>(() => aggregator.AggregateAsync<int, string>(0));
+
+            var cancelled = await sink.WaitFor(e => Has(e, LogEventLevel.Information, "Outcome", "cancelled"));
+            var failed = await sink.WaitFor(e => Has(e, LogEventLevel.Warning, "Outcome", "fetcher-failed"));
+
+            Assert.Contains("cancelled by the requester", cancelled.RenderMessage());
+            Assert.DoesNotContain(sink.Events, e => e.Level >= LogEventLevel.Warning && Has(e, e.Level, "Outcome", "cancelled"));
+            foreach (var logged in new[] { cancelled, failed })
+            {
+                var elapsed = Assert.IsType<ScalarValue>(logged.Properties["ElapsedMs"]).Value;
+                Assert.Equal(Math.Round(Convert.ToDouble(elapsed, System.Globalization.CultureInfo.InvariantCulture), 1), elapsed);
+            }
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
     private static bool Has(LogEvent e, LogEventLevel level, string property, string value) =>
         e.Level == level && e.Properties.TryGetValue(property, out var p) && p is ScalarValue { Value: var v } && Equals(v?.ToString(), value);
 }

@@ -71,6 +71,23 @@ public sealed partial class ProgramSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_Debug_minimum_level_must_show_the_librarys_Debug_events_and_Information_must_not()
+    {
+        const string json = "--Serilog:WriteTo:0:Args:formatter=Serilog.Formatting.Compact.CompactJsonFormatter, Serilog.Formatting.Compact";
+        var debug = await DashboardProcess.RunAsync("demo", json, "--Serilog:MinimumLevel:Default=Debug");
+        var information = await DashboardProcess.RunAsync("demo", json);
+
+        static JsonElement[] Events(string stdout) =>
+            stdout.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        static bool IsFetchEnd(JsonElement e) =>
+            e.TryGetProperty("@l", out var level) && level.GetString() == "Debug" && e.TryGetProperty("Fetcher", out _);
+        Assert.Equal((0, 0), (debug.ExitCode, information.ExitCode));
+        var fetchEnds = Events(debug.Stdout).Where(IsFetchEnd).ToArray();
+        Assert.Contains(fetchEnds, e => e.GetProperty("Fetcher").GetString() == "orders");
+        Assert.DoesNotContain(Events(information.Stdout), IsFetchEnd);
+    }
+
+    [Fact]
     public async Task Serve_must_answer_GET_dashboard_1_and_exit_0_on_SIGTERM()
     {
         // A cold process's first request pays for JIT: more room than the shipped 1 s, on a small and noisy machine.

@@ -228,13 +228,19 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
     private void Log(IAggregateReply reply)
     {
         var log = _runtime.Log;
-        var elapsedMs = reply.Elapsed.TotalMilliseconds;
+        var elapsedMs = LogValues.Milliseconds(reply.Elapsed);
         switch (reply)
         {
             case AggregateFailed when _requesterGone:
                 if (log.IsInfoEnabled)
                     log.Info("Aggregation {RequestId} {Outcome} after {ElapsedMs} ms: its requester terminated; fetchers stopped",
                         _scope.RequestId, "abandoned-by-requester", elapsedMs);
+                break;
+            case AggregateFailed { Reason: AggregationCancelled { Reason: AggregationCancelled.ByRequester } } cancelled:
+                // The requester's own choice (a client that went away, say): routine, not a warning.
+                if (log.IsInfoEnabled)
+                    log.Info("Aggregation {RequestId} {Outcome} in {ElapsedMs} ms: {Reason}",
+                        _scope.RequestId, "cancelled", elapsedMs, cancelled.Reason.Describe());
                 break;
             case AggregateFailed failed:
                 if (log.IsWarningEnabled)
