@@ -56,7 +56,7 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
     private AggregatorActor(AggregationDefinition<TKey, TResult> definition, AggregationSettings? settings, FaultInjection? faults)
     {
         _runtime = new AggregatorRuntime<TKey, TResult>(definition, settings ?? AggregationSettings.Create(Context.System),
-            Context.GetLogger(), Context.System, faults);
+            Context.GetLogger(), Context.System, faults) { Name = Context.Self.Path.Name };
         if (definition.KeyComparer is { } keys)
         {
 #pragma warning disable CS8714 // never a null key (see the field)
@@ -129,7 +129,7 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
                 break;
             case IAggregateRequest wrongKey:
                 Reject(wrongKey.RequestId ?? NewRequestId(),
-                    $"the key is a {wrongKey.KeyType.Name}, but this aggregator's key is a {typeof(TKey).Name}", busy: false);
+                    $"the key is a {wrongKey.KeyType.Name}, but this aggregator's key is a {typeof(TKey).Name}", busy: false, wrongKey);
                 break;
             default:
                 _runtime.Log.Warning("Aggregator received an unknown message of type {MessageType} from {Sender}; ignored",
@@ -146,41 +146,45 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
         var settings = _runtime.Settings;
         if (request.Key is null)
         {
-            Reject(requestId, "the key must not be null", busy: false);
+            Reject(requestId, "the key must not be null", busy: false, request);
             return;
         }
         if (request.Timeout is { } timeout && AggregationSettings.InvalidTimeout(timeout) is { } invalid)
         {
-            Reject(requestId, $"the timeout {invalid}", busy: false);
+            Reject(requestId, $"the timeout {invalid}", busy: false, request);
             return;
         }
         if (string.IsNullOrWhiteSpace(requestId))
         {
-            Reject(requestId, "the request id must not be empty", busy: false);
+            Reject(requestId, "the request id must not be empty", busy: false, request);
             return;
         }
         if (_inFlight.ContainsKey(requestId))
         {
-            Reject(requestId, $"a request with id '{requestId}' is already in flight", busy: false);
+            Reject(requestId, $"a request with id '{requestId}' is already in flight", busy: false, request);
             return;
         }
         if (settings.MaxInFlight > 0 && _inFlight.Count >= settings.MaxInFlight)
         {
-            Reject(requestId, RequestRejected.Busy, busy: true);
+            Reject(requestId, RequestRejected.Busy, busy: true, request);
             return;
         }
 
         var budget = request.Timeout ?? _runtime.Definition.Timeout ?? settings.DefaultTimeout;
         if (_runsByKey is not null)
         {
-            Join(request.Key, requestId, arrival, budget);
+            Join(request, requestId, arrival, budget);
             return;
         }
-        var scope = new RequestScope<TKey>(requestId, request.Key, Sender, arrival, budget, _runtime.Policy.FailureEndsRequest);
+        var scope = new RequestScope<TKey>(requestId, request.Key, Sender, arrival, budget, _runtime.Policy.FailureEndsRequest)
+        {
+            Span = Telemetry.StartRequest(_runtime.Name, requestId, request.Key, request.TraceParent, request.TraceState),
+        };
         var coordinator = Context.ActorOf(Coordinator<TKey, TResult>.Props(_runtime, scope));
         _inFlight.Add(requestId, new InFlight(coordinator, scope));
         _live.Add(coordinator, scope);
         _accepted++;
+        Telemetry.RequestAdmitted();
         WatchRequester(scope.Requester);
     }
 
@@ -209,8 +213,9 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
     /// Joins the run going for an equal key, stretching its deadline to cover this requester's own, or starts a fresh
     /// run when there is none (or it is ending: decided, or its deadline passed). The run's requester is this aggregator.
     /// </summary>
-    private void Join(TKey key, string requestId, long arrival, TimeSpan timeout)
+    private void Join(Aggregate<TKey> request, string requestId, long arrival, TimeSpan timeout)
     {
+        var key = request.Key;
         var log = _runtime.Log;
         TimeSpan end;
         TimeSpan before = default;
@@ -222,7 +227,13 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
         }
         else
         {
-            var scope = new RequestScope<TKey>(NewRequestId(), key, Self, arrival, timeout, _runtime.Policy.FailureEndsRequest) { Shared = true };
+            var runId = NewRequestId();
+            var scope = new RequestScope<TKey>(runId, key, Self, arrival, timeout, _runtime.Policy.FailureEndsRequest)
+            {
+                Shared = true,
+                // The run's span, in the trace of the request that started it; each request's own span links to it.
+                Span = Telemetry.StartRequest(_runtime.Name, runId, key, request.TraceParent, request.TraceState),
+            };
             run = new SharedRun(Context.ActorOf(Coordinator<TKey, TResult>.Props(_runtime, scope)), scope);
             _runsByKey[key] = run;
             _runsById!.Add(scope.RequestId, run);
@@ -230,7 +241,11 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
             if (log.IsDebugEnabled) log.Debug("Aggregation {RequestId} started the shared run {RunId}", requestId, scope.RequestId);
             end = timeout;
         }
-        var joiner = new Joiner(requestId, Sender, arrival, timeout, end, run);
+        var joiner = new Joiner(requestId, Sender, arrival, timeout, end, run)
+        {
+            Span = Telemetry.StartRequest(_runtime.Name, requestId, key, request.TraceParent, request.TraceState, run.Scope.Span),
+        };
+        Telemetry.RequestAdmitted();
         // Only a deadline before the run's needs a timer of its own: when this joiner moved the run's deadline, the ones
         // whose deadline it was need theirs now. A run nobody joins (distinct keys) arms none.
         var runTimeout = run.Scope.Timeout;
@@ -266,7 +281,9 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
         foreach (var joiner in run.Joiners.ToArray())
         {
             Detach(joiner);
-            joiner.Requester.Tell(ForJoiner(reply, joiner), Self);
+            var answer = ForJoiner(reply, joiner);
+            Answered(joiner, answer);
+            joiner.Requester.Tell(answer, Self);
             if (log.IsDebugEnabled) log.Debug("Aggregation {RequestId} answered by the shared run {RunId}", joiner.RequestId, run.Scope.RequestId);
         }
     }
@@ -292,12 +309,21 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
     private void Leave(Joiner joiner, AggregationFailure? failure, CancellationCause cause)
     {
         Detach(joiner);
-        if (failure is not null)
-            joiner.Requester.Tell(new AggregateFailed(joiner.RequestId, failure) { Elapsed = Stopwatch.GetElapsedTime(joiner.Arrival) }, Self);
+        var answer = new AggregateFailed(joiner.RequestId, failure ?? new AggregationCancelled("its requester terminated"))
+            { Elapsed = Stopwatch.GetElapsedTime(joiner.Arrival) };
+        Answered(joiner, answer);
+        if (failure is not null) joiner.Requester.Tell(answer, Self);
         var run = joiner.Run;
         if (run.Joiners.Count > 0 || !_runsById!.ContainsKey(run.Scope.RequestId)) return;
         RunEnded(run.Scope); // going away: an equal key from now on starts a fresh run
         run.Coordinator.Tell(new RunAbandoned(cause), Self);
+    }
+
+    /// <summary>A joined request's end, for telemetry: its answer (or, when its requester died, what it would have been).</summary>
+    private void Answered(Joiner joiner, IAggregateReply answer)
+    {
+        Telemetry.EndRequest(joiner.Span, answer, _runtime.Name, _runtime.PolicyName, answer.Elapsed);
+        Telemetry.RequestAnswered();
     }
 
     private void Detach(Joiner joiner)
@@ -317,8 +343,11 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
         {
             var reason = _runtime.StopCause(run.Coordinator).Description;
             foreach (var joiner in run.Joiners)
-                joiner.Requester.Tell(new AggregateFailed(joiner.RequestId, new AggregationCancelled(reason))
-                    { Elapsed = Stopwatch.GetElapsedTime(joiner.Arrival) }, Self);
+            {
+                var answer = new AggregateFailed(joiner.RequestId, new AggregationCancelled(reason)) { Elapsed = Stopwatch.GetElapsedTime(joiner.Arrival) };
+                Answered(joiner, answer);
+                joiner.Requester.Tell(answer, Self);
+            }
         }
     }
 
@@ -358,10 +387,14 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
         if (_live.Remove(coordinator, out var scope)) Release(scope.RequestId, scope);
     }
 
-    private void Reject(string requestId, string reason, bool busy)
+    private void Reject(string requestId, string reason, bool busy, IAggregateRequest? request = null)
     {
         _rejected++;
-        Sender.Tell(new AggregateFailed(requestId, new RequestRejected(reason)), Self);
+        var answer = new AggregateFailed(requestId, new RequestRejected(reason));
+        if (Telemetry.Source.HasListeners() || Telemetry.RequestDuration.Enabled)
+            Telemetry.EndRequest(Telemetry.StartRequest(_runtime.Name, requestId, request?.KeyObject, request?.TraceParent, request?.TraceState),
+                answer, _runtime.Name, _runtime.PolicyName, answer.Elapsed);
+        Sender.Tell(answer, Self);
         _rejections.Rejected(requestId, reason, busy, _runtime, Timers);
     }
 
@@ -418,6 +451,9 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
         public TimeSpan End { get; } = end;
         public SharedRun Run { get; } = run;
         public bool Attached { get; set; } = true;
+
+        /// <summary>Its own span, linked to the run's, while someone listens.</summary>
+        public Activity? Span { get; init; }
 
         /// <summary>Its own deadline timer is armed (only while that deadline is before the run's).</summary>
         public bool Timed { get; set; }

@@ -11,6 +11,12 @@ internal class AggregatorRuntime(AggregationSettings settings, ILoggingAdapter l
 
     public CompletionPolicy Policy { get; } = policy;
 
+    /// <summary>The policy as telemetry names it.</summary>
+    public string PolicyName { get; } = policy.ToString();
+
+    /// <summary>The aggregator actor's name: in span names and metric attributes.</summary>
+    public string Name { get; init; } = "";
+
     /// <summary>
     /// Fetchers stop one by one as their fetches finish (a concurrency limit, or a policy under which a failure does not end
     /// the request); otherwise they live until the request ends and stop together with their coordinator.

@@ -179,6 +179,13 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
 
         var reply = Outcome(verdict, out var cause);
         _scope.TryEnd(cause, _runtime.Log);
+        // A shared run's requests are measured each on its own, by the aggregator that answers them.
+        if (_scope.Shared) Telemetry.EndSpan(_scope.Span, reply);
+        else
+        {
+            Telemetry.EndRequest(_scope.Span, reply, _runtime.Name, _runtime.PolicyName, reply.Elapsed);
+            Telemetry.RequestAnswered();
+        }
         // "Decided": see RequestScope. A shared run's reply says so itself, in one message through the aggregator.
         if (!stoppedFromOutside && !_scope.Shared) _context.Parent.Tell(_scope, _self);
         // Sent as the aggregator, which outlives this coordinator, so the requester has someone to answer.

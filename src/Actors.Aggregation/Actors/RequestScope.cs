@@ -42,6 +42,9 @@ internal sealed class RequestScope<TKey> : ICauseSource, IDeadLetterSuppression,
     /// <summary>The budget from arrival. Fixed for a request; a shared run's grows to cover each joiner's own deadline.</summary>
     public TimeSpan Timeout => new(Volatile.Read(ref _timeoutTicks));
 
+    /// <summary>The request's span (or a shared run's), while someone listens; ended with the decision.</summary>
+    public System.Diagnostics.Activity? Span { get; set; }
+
     /// <summary>A shared run of coalesced requests: its requester is the aggregator, which answers each requester that joined.</summary>
     public bool Shared { get; init; }
 

@@ -21,6 +21,20 @@ public sealed record Aggregate<TKey>(TKey Key) : IAggregateRequest
     /// </summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the caller's <see cref="System.Diagnostics.Activity.Current"/> when this message was
+    /// built (null without one): the parent of the request's span, on this node or another. Set it to trace the request
+    /// under another context, or to null to make it a root.
+    /// </summary>
+    public string? TraceParent { get; init; } = CurrentTraceParent();
+
+    /// <summary>The W3C <c>tracestate</c> that goes with <see cref="TraceParent"/>.</summary>
+    public string? TraceState { get; init; } = System.Diagnostics.Activity.Current?.TraceStateString;
+
+    /// <summary>Only a W3C id crosses as trace context; a hierarchical id (the legacy format) parents nothing.</summary>
+    private static string? CurrentTraceParent() =>
+        System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C, Id: var id } ? id : null;
+
     Type IAggregateRequest.KeyType => typeof(TKey);
 
     object? IAggregateRequest.KeyObject => Key;

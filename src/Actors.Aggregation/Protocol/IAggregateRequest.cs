@@ -8,6 +8,8 @@ internal interface IAggregateRequest : IWireMessage
     TimeSpan? Timeout { get; }
     Type KeyType { get; }
     object? KeyObject { get; }
+    string? TraceParent { get; }
+    string? TraceState { get; }
 
     /// <summary>The same request under another id and with another budget: what a front sends on.</summary>
     IAggregateRequest Routed(string requestId, TimeSpan timeout);

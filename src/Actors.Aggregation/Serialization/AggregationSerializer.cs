@@ -84,6 +84,8 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
                     WritePayload(writer, request.KeyObject);
                     WriteNullableString(writer, request.RequestId);
                     WriteNullableTimeSpan(writer, request.Timeout);
+                    WriteNullableString(writer, request.TraceParent);
+                    WriteNullableString(writer, request.TraceState);
                     break;
                 case CancelAggregate cancel:
                     WriteNullableString(writer, cancel.RequestId);
@@ -179,7 +181,9 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
                 var key = ReadPayload(reader);
                 var requestId = ReadNullableString(reader);
                 var timeout = ReadNullableTimeSpan(reader);
-                return AggregateFactory(keyType)(key, requestId, timeout);
+                var traceParent = ReadNullableString(reader);
+                var traceState = ReadNullableString(reader);
+                return AggregateFactory(keyType)(key, requestId, timeout, traceParent, traceState);
             }
             case CancelManifest:
                 return new CancelAggregate(ReadNullableString(reader)!);
@@ -384,17 +388,17 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
         return Type.GetType(name, throwOnError: false) ?? throw new TypeLoadException($"the type '{name}' is not known on this node");
     }
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Func<object?, string?, TimeSpan?, object>> AggregateFactories = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Func<object?, string?, TimeSpan?, string?, string?, object>> AggregateFactories = new();
 
-    private static Func<object?, string?, TimeSpan?, object> AggregateFactory(Type keyType) =>
+    private static Func<object?, string?, TimeSpan?, string?, string?, object> AggregateFactory(Type keyType) =>
         AggregateFactories.GetOrAdd(keyType, static type =>
-            (Func<object?, string?, TimeSpan?, object>)typeof(AggregationSerializer)
+            (Func<object?, string?, TimeSpan?, string?, string?, object>)typeof(AggregationSerializer)
                 .GetMethod(nameof(NewAggregate), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
                 .MakeGenericMethod(type)
-                .CreateDelegate(typeof(Func<object?, string?, TimeSpan?, object>)));
+                .CreateDelegate(typeof(Func<object?, string?, TimeSpan?, string?, string?, object>)));
 
-    private static object NewAggregate<TKey>(object? key, string? requestId, TimeSpan? timeout) =>
-        new Aggregate<TKey>((TKey)key!) { RequestId = requestId, Timeout = timeout };
+    private static object NewAggregate<TKey>(object? key, string? requestId, TimeSpan? timeout, string? traceParent, string? traceState) =>
+        new Aggregate<TKey>((TKey)key!) { RequestId = requestId, Timeout = timeout, TraceParent = traceParent, TraceState = traceState };
 
     // ---- primitives
 

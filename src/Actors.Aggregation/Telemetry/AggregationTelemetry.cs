@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Actors.Aggregation;
+
+/// <summary>
+/// The names under which the library reports traces and metrics, through <see cref="System.Diagnostics"/> alone (no
+/// OpenTelemetry dependency): pass them to OpenTelemetry's <c>AddSource</c> and <c>AddMeter</c>. Nothing is created,
+/// tagged or allocated for telemetry while nobody listens.
+/// </summary>
+/// <remarks>
+/// Spans: <c>aggregate {aggregator}</c> per request, from its arrival at the aggregator to its reply, the child of the
+/// caller's <see cref="Activity.Current"/> when it built the <see cref="Aggregate{TKey}"/> (carried in the message as W3C
+/// trace context, so it crosses nodes). Metrics: <c>aggregation.request.duration</c> (seconds, by aggregator, policy and
+/// <c>error.type</c>, rejections included) and <c>aggregation.requests.active</c>.
+/// </remarks>
+public static class AggregationTelemetry
+{
+    /// <summary>The <see cref="ActivitySource"/>'s name.</summary>
+    public const string ActivitySourceName = "Actors.Aggregation";
+
+    /// <summary>The <see cref="Meter"/>'s name.</summary>
+    public const string MeterName = "Actors.Aggregation";
+}
+
+/// <summary>The library's <see cref="ActivitySource"/>, <see cref="Meter"/> and instruments, and how requests report to them.</summary>
+internal static class Telemetry
+{
+    private static readonly string? Version = typeof(Telemetry).Assembly.GetName().Version?.ToString();
+
+    public static readonly ActivitySource Source = new(AggregationTelemetry.ActivitySourceName, Version);
+
+    public static readonly Meter Meter = new(AggregationTelemetry.MeterName, Version);
+
+    public static readonly Histogram<double> RequestDuration = Meter.CreateHistogram<double>(
+        "aggregation.request.duration", "s", "Duration of aggregation requests, from arrival at the aggregator to the reply",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] });
+
+    private static long _activeRequests;
+
+    static Telemetry() =>
+        Meter.CreateObservableUpDownCounter("aggregation.requests.active", static () => Volatile.Read(ref _activeRequests), "{request}",
+            "Aggregation requests admitted and not yet answered");
+
+    // Attribute names.
+    public const string AggregatorTag = "aggregation.aggregator";
+    public const string PolicyTag = "aggregation.policy";
+    public const string RequestIdTag = "aggregation.request.id";
+    public const string KeyTag = "aggregation.key";
+    public const string ErrorTypeTag = "error.type";
+
+    public static void RequestAdmitted() => Interlocked.Increment(ref _activeRequests);
+
+    public static void RequestAnswered() => Interlocked.Decrement(ref _activeRequests);
+
+    /// <summary>
+    /// A request's span, or null when nobody listens: the child of the caller's context (<paramref name="traceParent"/>,
+    /// <paramref name="traceState"/>), else a root. <see cref="Activity.Current"/> is left as it was: a span of a request
+    /// must never become the current one of the actor thread that started it.
+    /// </summary>
+    public static Activity? StartRequest(string aggregator, string requestId, object? key, string? traceParent, string? traceState,
+        Activity? sharedRun = null)
+    {
+        if (!Source.HasListeners()) return null;
+        ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent);
+        var previous = Activity.Current;
+        Activity.Current = null; // whatever the actor thread carries is not this request's parent
+        // A coalesced request links to the run that serves it, which may live in another trace.
+        var span = Source.StartActivity($"aggregate {aggregator}", ActivityKind.Internal, parent,
+            links: sharedRun is null ? null : [new ActivityLink(sharedRun.Context)]);
+        Activity.Current = previous;
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag(AggregatorTag, aggregator);
+            span.SetTag(RequestIdTag, requestId);
+            span.SetTag(KeyTag, KeyText(key));
+        }
+        return span;
+    }
+
+    /// <summary>Ends a request's span with its reply (status <c>Error</c> on a failure) and records its duration.</summary>
+    public static void EndRequest(Activity? span, IAggregateReply reply, string aggregator, string policy, TimeSpan elapsed)
+    {
+        EndSpan(span, reply);
+        if (RequestDuration.Enabled)
+        {
+            var tags = new TagList { { AggregatorTag, aggregator }, { PolicyTag, policy } };
+            if (reply is AggregateFailed failed) tags.Add(ErrorTypeTag, ErrorType(failed.Reason));
+            RequestDuration.Record(elapsed.TotalSeconds, tags);
+        }
+    }
+
+    /// <summary>Ends a span with its reply, recording nothing else: a coalesced run's, whose requests are measured each on its own.</summary>
+    public static void EndSpan(Activity? span, IAggregateReply reply)
+    {
+        if (span is null) return;
+        if (reply is AggregateFailed { Reason: var reason })
+        {
+            span.SetStatus(ActivityStatusCode.Error, reason.Describe());
+            span.SetTag(ErrorTypeTag, ErrorType(reason));
+        }
+        Stop(span);
+    }
+
+    /// <summary>Stops <paramref name="span"/> without touching <see cref="Activity.Current"/> (Stop would set its parent there).</summary>
+    public static void Stop(Activity span)
+    {
+        var current = Activity.Current;
+        span.Stop();
+        if (!ReferenceEquals(Activity.Current, current)) Activity.Current = current;
+    }
+
+    /// <summary>A failure's <c>error.type</c>: low-cardinality, one value per kind of failure.</summary>
+    public static string ErrorType(AggregationFailure failure) => failure switch
+    {
+        FetcherFailed => "fetcher_failed",
+        DeadlineExceeded => "deadline_exceeded",
+        AggregationCancelled => "cancelled",
+        CombineFailed => "combine_failed",
+        QuorumNotReached => "quorum_not_reached",
+        RequestRejected => "rejected",
+        NodeFailed => "node_failed",
+        _ => "_OTHER",
+    };
+
+    /// <summary>The key as an attribute: its text, or its type's name if its ToString throws (user code: never trusted).</summary>
+    private static string? KeyText(object? key)
+    {
+        try
+        {
+            return key?.ToString();
+        }
+        catch (Exception)
+        {
+            return key!.GetType().Name;
+        }
+    }
+}

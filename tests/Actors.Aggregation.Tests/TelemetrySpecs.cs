@@ -1,0 +1,236 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Actors.Tests.Shared;
+using Akka.Actor;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Actors.Aggregation.Tests;
+
+/// <summary>
+/// Traces and metrics through <see cref="System.Diagnostics"/>: the request span is the child of the caller's activity, on
+/// this node or after the wire format; its status follows the reply; the request-duration histogram gets one measurement
+/// per request with its <c>error.type</c>. Listeners are process-wide: each spec keeps only its own trace or aggregator.
+/// </summary>
+public sealed class TelemetrySpecs(ITestOutputHelper output) : AggregationSpec(output)
+{
+    private static readonly ActivitySource Caller = new("Actors.Aggregation.Tests.Caller");
+
+    /// <summary>Records every stopped span of the library's and of the caller's source, for one trace.</summary>
+    private sealed class Spans : IDisposable
+    {
+        private readonly ActivityListener _listener;
+        private readonly ConcurrentQueue<Activity> _stopped = new();
+
+        public Spans(Func<ActivityTraceId?> trace)
+        {
+            // Created first: a source created while a listener is being added may miss it.
+            var caller = Caller;
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name is AggregationTelemetry.ActivitySourceName || source == caller,
+                Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = activity =>
+                {
+                    if (activity.TraceId == trace()) _stopped.Enqueue(activity);
+                },
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public IReadOnlyList<Activity> Stopped => _stopped.ToArray();
+
+        public void Dispose() => _listener.Dispose();
+    }
+
+    /// <summary>Records the request-duration measurements of one aggregator.</summary>
+    private sealed class Durations : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly ConcurrentQueue<(double Seconds, Dictionary<string, object?> Tags)> _measured = new();
+
+        public Durations(string aggregator)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == AggregationTelemetry.MeterName && instrument.Name == "aggregation.request.duration")
+                    listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+            {
+                var byName = new Dictionary<string, object?>();
+                foreach (var tag in tags) byName[tag.Key] = tag.Value;
+                if (Equals(byName.GetValueOrDefault("aggregation.aggregator"), aggregator)) _measured.Enqueue((value, byName));
+            });
+            _listener.Start();
+        }
+
+        public IReadOnlyList<(double Seconds, Dictionary<string, object?> Tags)> Measured => _measured.ToArray();
+
+        public void Dispose() => _listener.Dispose();
+    }
+
+    private static AggregationDefinition<int, string> Dashboard(TimeSpan? profileDelay = null) => Aggregation.For<int>()
+        .Fetch("profile", Fetches.After<int, string>(profileDelay ?? Ms(10), "Name: Alice"))
+        .Fetch("orders", (int id, CancellationToken _) => id == 0 ? throw new InvalidOperationException("orders down") : Task.FromResult("Order: 5"))
+        .Build();
+
+    [Fact]
+    public async Task The_request_span_must_be_the_child_of_the_callers_activity_and_succeed()
+    {
+        ActivityTraceId? trace = null;
+        using var spans = new Spans(() => trace);
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(Dashboard()), "traced-dashboard");
+
+        using (var caller = Caller.StartActivity("GET /dashboard/1"))
+        {
+            trace = caller!.TraceId;
+            Assert.Equal("Name: Alice | Order: 5", await aggregator.AggregateAsync<int, string>(1));
+            Assert.Same(caller, Activity.Current); // the caller's context is its own again
+        }
+
+        var request = await AwaitSpanAsync(spans, "aggregate traced-dashboard");
+        var parent = Assert.Single(spans.Stopped, s => s.OperationName == "GET /dashboard/1");
+        Assert.Equal((parent.SpanId, ActivityStatusCode.Unset), (request.ParentSpanId, request.Status));
+        Assert.Equal("1", request.GetTagItem("aggregation.key"));
+        Assert.NotNull(request.GetTagItem("aggregation.request.id"));
+        Assert.Equal("traced-dashboard", request.GetTagItem("aggregation.aggregator"));
+    }
+
+    [Fact]
+    public async Task A_failed_request_must_end_its_span_with_Error_and_its_error_type()
+    {
+        ActivityTraceId? trace = null;
+        using var spans = new Spans(() => trace);
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(Dashboard()), "failing-dashboard");
+
+        using (var caller = Caller.StartActivity("GET /dashboard/0"))
+        {
+            trace = caller!.TraceId;
+            aggregator.Tell(new Aggregate<int>(0) { RequestId = "traced-failure" });
+        }
+        await ExpectMsgAsync<AggregateFailed>(Generous);
+
+        var request = await AwaitSpanAsync(spans, "aggregate failing-dashboard");
+        Assert.Equal(ActivityStatusCode.Error, request.Status);
+        Assert.Equal("fetcher_failed", request.GetTagItem("error.type"));
+        Assert.Contains("orders down", request.StatusDescription);
+        Assert.Equal("traced-failure", request.GetTagItem("aggregation.request.id"));
+    }
+
+    [Fact]
+    public async Task The_trace_context_must_cross_the_wire_format_and_parent_the_request_there()
+    {
+        ActivityTraceId? trace = null;
+        using var spans = new Spans(() => trace);
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(Dashboard()), "remote-parent-dashboard");
+        var serializer = new Actors.Aggregation.Serialization.AggregationSerializer((ExtendedActorSystem)Sys);
+
+        Aggregate<int> sent;
+        ActivitySpanId callerSpan;
+        using (var caller = Caller.StartActivity("caller on another node"))
+        {
+            trace = caller!.TraceId;
+            callerSpan = caller.SpanId;
+            caller.TraceStateString = "vendor=1";
+            sent = new Aggregate<int>(1) { RequestId = "from-afar" };
+        }
+        var received = (Aggregate<int>)serializer.FromBinary(serializer.ToBinary(sent), serializer.Manifest(sent));
+        Assert.Equal((sent.TraceParent, "vendor=1"), (received.TraceParent, received.TraceState));
+
+        aggregator.Tell(received);
+        await ExpectMsgAsync<AggregateSucceeded<string>>(Generous);
+        var request = await AwaitSpanAsync(spans, "aggregate remote-parent-dashboard");
+        Assert.Equal(callerSpan, request.ParentSpanId);
+        Assert.Equal("vendor=1", request.TraceStateString);
+    }
+
+    [Fact]
+    public async Task Without_a_callers_activity_the_request_must_be_a_root_span_and_the_message_must_carry_no_context()
+    {
+        Assert.Null(Activity.Current);
+        var message = new Aggregate<int>(1);
+        Assert.Equal((null, null), (message.TraceParent, message.TraceState));
+
+        ActivityTraceId? trace = null;
+        var roots = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == AggregationTelemetry.ActivitySourceName,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (Equals(activity.GetTagItem("aggregation.request.id"), "rootless")) roots.Enqueue(activity);
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(Dashboard()), "root-dashboard");
+
+        aggregator.Tell(message with { RequestId = "rootless" });
+        await ExpectMsgAsync<AggregateSucceeded<string>>(Generous);
+
+        await AwaitConditionAsync(() => Task.FromResult(!roots.IsEmpty), Generous);
+        var root = Assert.Single(roots);
+        Assert.Equal(default, root.ParentSpanId);
+        Assert.Null(trace);
+    }
+
+    [Fact]
+    public async Task The_request_duration_must_be_measured_once_per_request_with_its_error_type_rejections_included()
+    {
+        using var durations = new Durations("measured-dashboard");
+        var settings = AggregationSettings.Create(Sys).WithMaxInFlight(1);
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(Dashboard(Ms(300)), settings), "measured-dashboard");
+
+        aggregator.Tell(new Aggregate<int>(1) { RequestId = "ok" });
+        aggregator.Tell(new Aggregate<int>(2) { RequestId = "busy" });
+        await ExpectMsgAsync<AggregateFailed>(Generous); // busy: rejected at once
+        await ExpectMsgAsync<AggregateSucceeded<string>>(Generous);
+        aggregator.Tell(new Aggregate<int>(0) { RequestId = "failed" });
+        await ExpectMsgAsync<AggregateFailed>(Generous);
+
+        await AwaitConditionAsync(() => Task.FromResult(durations.Measured.Count >= 3), Generous);
+        await ExpectNoMsgAsync(Ms(200));
+        var measured = durations.Measured;
+        Assert.Equal(3, measured.Count);
+        Assert.Equal(["fetcher_failed", "none", "rejected"],
+            measured.Select(m => m.Tags.GetValueOrDefault("error.type") as string ?? "none").Order());
+        Assert.All(measured, m => Assert.Equal("FailFast", m.Tags["aggregation.policy"]));
+        var succeeded = Assert.Single(measured, m => !m.Tags.ContainsKey("error.type"));
+        Assert.InRange(succeeded.Seconds, 0.29, 10); // seconds, not milliseconds: the profile fetch takes 300 ms
+    }
+
+    [Fact]
+    public async Task Each_coalesced_request_must_have_its_own_span_linked_to_the_shared_runs()
+    {
+        ActivityTraceId? trace = null;
+        using var spans = new Spans(() => trace);
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(Aggregation.For<int>()
+            .Fetch("profile", Fetches.After<int, string>(Ms(300), "Name: Alice"))
+            .WithCoalescing()
+            .Build()), "coalescing-traced");
+
+        using (var caller = Caller.StartActivity("two callers, one trace"))
+        {
+            trace = caller!.TraceId;
+            aggregator.Tell(new Aggregate<int>(1) { RequestId = "first" });
+            aggregator.Tell(new Aggregate<int>(1) { RequestId = "second" });
+        }
+        await ExpectMsgAsync<AggregateSucceeded<string>>(Generous);
+        await ExpectMsgAsync<AggregateSucceeded<string>>(Generous);
+
+        await AwaitConditionAsync(() => Task.FromResult(spans.Stopped.Count(s => s.OperationName == "aggregate coalescing-traced") == 3), Generous);
+        var requests = spans.Stopped.Where(s => s.OperationName == "aggregate coalescing-traced").ToArray();
+        var run = Assert.Single(requests, s => s.Links.Count() == 0);
+        var joined = requests.Where(s => s != run).ToArray();
+        Assert.Equal(["first", "second"], joined.Select(s => (string)s.GetTagItem("aggregation.request.id")!).Order());
+        Assert.All(joined, s => Assert.Equal(run.SpanId, Assert.Single(s.Links).Context.SpanId));
+    }
+
+    private async Task<Activity> AwaitSpanAsync(Spans spans, string name)
+    {
+        await AwaitConditionAsync(() => Task.FromResult(spans.Stopped.Any(s => s.OperationName == name)), Generous);
+        return Assert.Single(spans.Stopped, s => s.OperationName == name);
+    }
+}
