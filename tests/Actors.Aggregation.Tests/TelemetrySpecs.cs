@@ -180,6 +180,17 @@ public sealed class TelemetrySpecs(ITestOutputHelper output) : AggregationSpec(o
     public async Task The_request_duration_must_be_measured_once_per_request_with_its_error_type_rejections_included()
     {
         using var durations = new Durations("measured-dashboard");
+        var rejectedSpans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == AggregationTelemetry.ActivitySourceName,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (Equals(activity.GetTagItem("aggregation.request.id"), "busy")) rejectedSpans.Enqueue(activity);
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
         var settings = AggregationSettings.Create(Sys).WithMaxInFlight(1);
         var aggregator = Sys.ActorOf(AggregatorActor.Props(Dashboard(Ms(300)), settings), "measured-dashboard");
 
@@ -199,6 +210,8 @@ public sealed class TelemetrySpecs(ITestOutputHelper output) : AggregationSpec(o
         Assert.All(measured, m => Assert.Equal("FailFast", m.Tags["aggregation.policy"]));
         var succeeded = Assert.Single(measured, m => !m.Tags.ContainsKey("error.type"));
         Assert.InRange(succeeded.Seconds, 0.29, 10); // seconds, not milliseconds: the profile fetch takes 300 ms
+        var rejected = Assert.Single(rejectedSpans);
+        Assert.Equal((ActivityStatusCode.Error, "rejected"), (rejected.Status, rejected.GetTagItem("error.type")));
     }
 
     [Fact]
