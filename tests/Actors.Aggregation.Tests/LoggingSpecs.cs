@@ -51,22 +51,7 @@ public sealed class LoggingSpecs
     public async Task Aggregation_events_must_reach_Serilog_with_RequestId_Fetcher_ElapsedMs_and_Outcome()
     {
         var sink = new CollectingSink();
-        var serilog = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(sink).CreateLogger();
-        var definition = Aggregation.For<int>()
-            .Fetch("profile", Fetches.After<int, string>(TimeSpan.FromMilliseconds(10), "Name: Alice"))
-            .Fetch("orders", (int id, CancellationToken _) => id == 0 ? throw new InvalidOperationException("orders down") : Task.FromResult("Order: 5"))
-            .Build();
-        using var host = new HostBuilder()
-            .UseSerilog(serilog, dispose: true)
-            .ConfigureServices(services => services.AddAkka("logging-spec", akka => akka
-                .ConfigureLoggers(loggers =>
-                {
-                    loggers.LogLevel = LogLevel.DebugLevel;
-                    loggers.ClearLoggers();
-                    loggers.AddLoggerFactory();
-                })
-                .WithActors((system, registry) => registry.Register<Dashboard>(system.ActorOf(AggregatorActor.Props(definition), "dashboard")))))
-            .Build();
+        using var host = Host(sink, LogLevel.DebugLevel, Fetches.After<int, string>(TimeSpan.FromMilliseconds(10), "Name: Alice"));
         await host.StartAsync();
         try
         {
@@ -97,21 +82,7 @@ public sealed class LoggingSpecs
     public async Task A_requesters_own_cancel_must_be_Information_and_elapsed_times_must_have_one_decimal()
     {
         var sink = new CollectingSink();
-        var definition = Aggregation.For<int>()
-            .Fetch("profile", Fetches.Hang<int, string>())
-            .Fetch("orders", (int id, CancellationToken _) => id == 0 ? throw new InvalidOperationException("orders down") : Task.FromResult("Order: 5"))
-            .Build();
-        using var host = new HostBuilder()
-            .UseSerilog(new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(sink).CreateLogger(), dispose: true)
-            .ConfigureServices(services => services.AddAkka("logging-cancel-spec", akka => akka
-                .ConfigureLoggers(loggers =>
-                {
-                    loggers.LogLevel = LogLevel.InfoLevel;
-                    loggers.ClearLoggers();
-                    loggers.AddLoggerFactory();
-                })
-                .WithActors((system, registry) => registry.Register<Dashboard>(system.ActorOf(AggregatorActor.Props(definition), "dashboard")))))
-            .Build();
+        using var host = Host(sink, LogLevel.InfoLevel, Fetches.Hang<int, string>());
         await host.StartAsync();
         try
         {
@@ -137,6 +108,29 @@ public sealed class LoggingSpecs
         {
             await host.StopAsync();
         }
+    }
+
+    /// <summary>
+    /// A real host: Serilog into <paramref name="sink"/>, Akka's log through Akka.Hosting's logger factory at
+    /// <paramref name="akkaLevel"/>, and a dashboard aggregator whose orders fetch fails for key 0.
+    /// </summary>
+    private static IHost Host(CollectingSink sink, LogLevel akkaLevel, Func<int, CancellationToken, Task<string>> profile)
+    {
+        var definition = Aggregation.For<int>()
+            .Fetch("profile", profile)
+            .Fetch("orders", (int id, CancellationToken _) => id == 0 ? throw new InvalidOperationException("orders down") : Task.FromResult("Order: 5"))
+            .Build();
+        return new HostBuilder()
+            .UseSerilog(new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(sink).CreateLogger(), dispose: true)
+            .ConfigureServices(services => services.AddAkka("logging-spec", akka => akka
+                .ConfigureLoggers(loggers =>
+                {
+                    loggers.LogLevel = akkaLevel;
+                    loggers.ClearLoggers();
+                    loggers.AddLoggerFactory();
+                })
+                .WithActors((system, registry) => registry.Register<Dashboard>(system.ActorOf(AggregatorActor.Props(definition), "dashboard")))))
+            .Build();
     }
 
     private static bool Has(LogEvent e, LogEventLevel level, string property, string value) =>
