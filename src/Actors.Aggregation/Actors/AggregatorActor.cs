@@ -56,7 +56,7 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
     private AggregatorActor(AggregationDefinition<TKey, TResult> definition, AggregationSettings? settings, FaultInjection? faults)
     {
         _runtime = new AggregatorRuntime<TKey, TResult>(definition, settings ?? AggregationSettings.Create(Context.System),
-            Context.GetLogger(), Context.System, faults) { Name = Context.Self.Path.Name };
+            Context.GetLogger(), Context.System, faults) { Name = Context.Self.Path.Name, Latencies = LatencyWindow.For(definition.Steps) };
         if (definition.KeyComparer is { } keys)
         {
 #pragma warning disable CS8714 // never a null key (see the field)

@@ -33,6 +33,9 @@ internal class AggregatorRuntime(AggregationSettings settings, ILoggingAdapter l
     public ILoggingAdapter Log { get; } = log;
 
     public IScheduler Scheduler { get; } = system.Scheduler;
+
+    /// <summary>Observed latencies of the fetchers that hedge at a percentile, by step index; null when none does.</summary>
+    public LatencyWindow?[]? Latencies { get; init; }
     public AggregationCounters Counters { get; } = new();
 
     /// <summary>Coordinators that failed (a bug, never user code), recorded by the aggregator's strategy before it stops

@@ -127,7 +127,7 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
         _done = true;
         _sink?.Close();
         var failure = _step.FailureOf(error);
-        _setup.Scope.EndOnFailure(failure, _setup.Runtime.Log);
+        if (!_step.IsOptional) _setup.Scope.EndOnFailure(failure, _setup.Runtime.Log);
         return new FetchFailedException(_step.Index, failure);
     }
 

@@ -62,7 +62,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         _definition = runtime.Definition;
         _policy = _definition.Policy;
         _scope = scope;
-        _parts = new PartLedger(_definition.FetcherNames);
+        _parts = new PartLedger(_definition.FetcherNames, _definition.Fallbacks);
         if (scope.Shared) scope.Ledger = _parts;
         _self = Self;
         _context = Context;
@@ -156,11 +156,24 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         }
     }
 
-    /// <summary>A fetcher's failure, from the supervisor strategy (or a fetcher that could not be started).</summary>
+    /// <summary>
+    /// A fetcher's failure, from the supervisor strategy (or a fetcher that could not be started). An optional part's failure
+    /// (its own budget's running out included) is no failure of the request: its fallback stands in, as if it had succeeded.
+    /// </summary>
     private void OnFailure(int index, FetcherFailed failure)
     {
         if (_children is not null) StopChild(index); // a failed fetcher is suspended: release it, and its slot
-        if (_phase != Phase.Running || !_parts.Fail(index, failure)) return;
+        if (_phase != Phase.Running) return;
+        if (_parts.IsOptional(index))
+        {
+            if (!_parts.FallBack(index, failure)) return;
+            if (_runtime.Log.IsDebugEnabled)
+                _runtime.Log.Debug("Fetch {Fetcher} of {RequestId} fell back ({Error}); the request goes on", failure.Fetcher, _scope.RequestId,
+                    Errors.Describe(failure.Exception));
+            Decide(_policy.OnSuccess(_parts));
+            return;
+        }
+        if (!_parts.Fail(index, failure)) return;
         Decide(_policy.OnFailure(_parts, failure));
     }
 
@@ -217,11 +230,13 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         var failure = verdict.Failure;
         if (verdict.Kind is VerdictKind.Succeed or VerdictKind.Collect)
         {
+            // Optional parts still running or waiting are not waited for any longer: they fall back.
+            _parts.SettleOptional(_scope.Timeout);
             try
             {
                 var result = _definition.Combine(_parts.Parts());
                 return verdict.Kind == VerdictKind.Succeed
-                    ? new AggregateSucceeded<TResult>(_scope.RequestId, result, elapsed)
+                    ? new AggregateSucceeded<TResult>(_scope.RequestId, result, elapsed) { FellBack = _parts.FellBackOutcomes() }
                     : new AggregateCompleted<TResult>(_scope.RequestId, result, _parts.Outcomes(), elapsed);
             }
             catch (Exception e)
@@ -259,6 +274,12 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
                     log.Warning("Aggregation {RequestId} {Outcome} in {ElapsedMs} ms with {Incomplete} of {Count} parts missing: {Parts}",
                         _scope.RequestId, "completed-partially", elapsedMs, _parts.Count - _parts.Succeeded, _parts.Count,
                         string.Join(", ", completed.Parts.Where(o => o.Status != PartStatus.Succeeded).Select(o => $"{o.Fetcher}={o.Status}")));
+                break;
+            case AggregateSucceeded<TResult> { FellBack.Count: > 0 } degraded:
+                if (log.IsWarningEnabled)
+                    log.Warning("Aggregation {RequestId} {Outcome} in {ElapsedMs} ms with {FellBack} of {Count} parts fallen back: {Parts}",
+                        _scope.RequestId, "succeeded-with-fallbacks", elapsedMs, degraded.FellBack.Count, _parts.Count,
+                        string.Join(", ", degraded.FellBack.Select(o => $"{o.Fetcher} ({(o.Error is { } e ? Errors.Describe(e) : "no error")})")));
                 break;
             default:
                 if (log.IsInfoEnabled)

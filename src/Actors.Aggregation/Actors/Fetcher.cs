@@ -19,6 +19,8 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
     private readonly CancellationTokenSource? _own;
     private CancellationCause? _ownCause;
     private FetchRun? _run;
+    private Timer? _budget; // the part's own timeout, when it ends before the request's deadline
+    private IActorRef _self = ActorRefs.Nobody;
     private bool _cleanedUp;
 
     private Fetcher(TaskFetchStep<TKey> step, FetcherSetup<TKey> setup, AttemptCounter? attempts)
@@ -26,7 +28,8 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         _setup = setup;
         _step = step;
         _attempts = attempts;
-        if (!setup.Runtime.SharesRequestToken) _own = CancellationTokenSource.CreateLinkedTokenSource(setup.Scope.Token);
+        // A part with a budget of its own needs a token of its own, to fire alone when that budget runs out.
+        if (!setup.Runtime.SharesRequestToken || step.Timeout is not null) _own = CancellationTokenSource.CreateLinkedTokenSource(setup.Scope.Token);
     }
 
     public static Props Props(TaskFetchStep<TKey> step, FetcherSetup<TKey> setup, AttemptCounter? attempts) =>
@@ -40,9 +43,16 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
     public CancellationCause? Cause =>
         _run is { IsDelivered: true } ? CancellationCause.Finished : Volatile.Read(ref _ownCause) ?? _setup.Scope.Cause;
 
+    /// <summary>Time left of the part's own budget, from this actor's start; null without one.</summary>
+    public TimeSpan? PartRemaining => _step.Timeout is { } budget ? budget - Stopwatch.GetElapsedTime(_startedAt) : null;
+
+    private long _startedAt;
+
     protected override void PreStart()
     {
         _setup.Runtime.Counters.FetcherStarted();
+        _self = Self;
+        _startedAt = Stopwatch.GetTimestamp();
         var scope = _setup.Scope;
         Task? task;
         Exception? thrown = null;
@@ -57,10 +67,17 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         }
         if (task is not null)
         {
-            _run = new FetchRun(_setup, _step, Self);
+            _run = new FetchRun(_setup, _step, _self);
             if (task.IsCompleted) _run.OnCompleted(task);
-            else task.ContinueWith(static (t, run) => ((FetchRun)run!).OnCompleted(t), _run,
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            else
+            {
+                // Armed before the continuation, so a fetch finishing at once still finds it to dispose; a budget that ends
+                // at or after the request's deadline needs no timer of its own.
+                if (_step.Timeout is { } budget && budget < scope.Remaining)
+                    _budget = new Timer(static state => ((Fetcher<TKey>)state!).OnBudgetSpent(), this, budget, Timeout.InfiniteTimeSpan);
+                task.ContinueWith(static (t, run) => ((FetchRun)run!).OnCompleted(t), _run,
+                    CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
             return;
         }
 
@@ -68,10 +85,34 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         // already (the fetch may have started with a fired token), and then it is discarded like any late outcome.
         if (scope.IsEnded) return;
         var failure = _step.FailureOf(thrown ?? new InvalidOperationException($"Fetcher '{_step.Name}' returned a null Task."));
-        scope.EndOnFailure(failure, _setup.Runtime.Log);
+        if (!_step.IsOptional) scope.EndOnFailure(failure, _setup.Runtime.Log);
         // Akka runs no PostStop for an actor whose PreStart threw: clean up here.
         CleanUp();
         throw new FetchFailedException(_step.Index, failure);
+    }
+
+    /// <summary>
+    /// On the timer's thread: the part's own budget ran out while its fetch runs. Its token fires alone, with
+    /// <see cref="CancellationCauseKind.PartTimedOut"/>, and the part fails with a <see cref="PartTimeoutException"/> (or falls
+    /// back, when optional) at once, whether or not the fetch honours its token.
+    /// </summary>
+    private void OnBudgetSpent()
+    {
+        var scope = _setup.Scope;
+        if (scope.IsEnded || _run is null || !_run.TryTimeOut()) return;
+        var budget = _step.Timeout!.Value;
+        Volatile.Write(ref _ownCause, CancellationCause.PartTimedOut(_step.Name, budget));
+        try
+        {
+            _own!.Cancel();
+        }
+        catch (AggregateException e)
+        {
+            _setup.Runtime.Log.Warning(e, "A cancellation callback of fetch {Fetcher} of {RequestId} threw", _step.Name, scope.RequestId);
+        }
+        var failure = new FetcherFailed(_step.Name, PartTimeoutException.OwnBudget(_step.Name, budget)) { Attempts = _attempts?.Started ?? 1 };
+        if (!_step.IsOptional) scope.EndOnFailure(failure, _setup.Runtime.Log);
+        _self.Tell(new FetchFaulted(failure), _self);
     }
 
     protected override void OnReceive(object message)
@@ -89,6 +130,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         var runtime = _setup.Runtime;
         var scope = _setup.Scope;
         runtime.Counters.FetcherStopped();
+        _budget?.Dispose();
         // Moved out of Running before the token fires: a cooperative fetch may complete inside Cancel() and must not report.
         var stillRunning = _run?.ActorStopped() ?? false;
         if (_own is null)
@@ -110,10 +152,12 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
     /// <summary>
     /// The one object a fetch's continuation touches: where the fetch stands, moved only by compare-and-swap.
     /// <list type="bullet">
-    /// <item><c>Running</c>: the task runs and its actor is alive. Left by the continuation (to Delivered or Discarded) or by
-    /// the actor's stop (to Lingering), whichever comes first.</item>
+    /// <item><c>Running</c>: the task runs and its actor is alive. Left by the continuation (to Delivered or Discarded), by
+    /// the actor's stop (to Lingering), or by its own budget's timer (to TimedOut), whichever comes first.</item>
     /// <item><c>Delivered</c>: the outcome went to the coordinator (a part) or to this actor (a failure). Final.</item>
     /// <item><c>Discarded</c>: finished after its request's scope ended, before its actor stopped: nobody wants the outcome. Final.</item>
+    /// <item><c>TimedOut</c>: its own budget ran out while the task ran; that was its outcome. Left by the continuation (to
+    /// Discarded) or by the actor's stop (to Lingering).</item>
     /// <item><c>Lingering</c>: its actor stopped (its token had fired) while the task still ran. Left by the continuation (to
     /// FinishedLate) or by the grace check (to Abandoned).</item>
     /// <item><c>Abandoned</c>: still running <c>abandoned-fetch-grace</c> after its actor stopped: it ignores its token. Left
@@ -123,7 +167,8 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
     /// </summary>
     private sealed class FetchRun(FetcherSetup<TKey> setup, TaskFetchStep<TKey> step, IActorRef fetcher) : ILingeringFetch
     {
-        private const int Running = 0, Delivered = 1, Discarded = 2, Lingering = 3, Abandoned = 4, FinishedLate = 5, FinishedAbandoned = 6;
+        private const int Running = 0, Delivered = 1, Discarded = 2, Lingering = 3, Abandoned = 4, FinishedLate = 5, FinishedAbandoned = 6,
+            TimedOut = 7;
         private readonly long _started = Stopwatch.GetTimestamp();
         private int _state;
         private long _stopped;
@@ -157,15 +202,23 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
             {
                 if (log.IsDebugEnabled)
                     log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} in {ElapsedMs} ms", step.Name, scope.RequestId,
-                        error is null ? "succeeded" : "failed", Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
+                        error is null ? "succeeded" : "failed", LogValues.Milliseconds(Stopwatch.GetElapsedTime(_started)));
                 if (error is null)
                 {
                     setup.Coordinator.Tell(new PartCompleted(step.Index, step.ResultOf(task)), fetcher);
                     return;
                 }
                 var failure = step.FailureOf(error);
-                scope.EndOnFailure(failure, log);
+                if (!step.IsOptional) scope.EndOnFailure(failure, log); // an optional part falls back: its siblings go on
                 fetcher.Tell(new FetchFaulted(failure), fetcher);
+                return;
+            }
+
+            if (Move(TimedOut, Discarded))
+            {
+                if (log.IsDebugEnabled)
+                    log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} {LateMs} ms after its own budget ran out; discarded", step.Name, scope.RequestId,
+                        error is OperationCanceledException ? "cancelled" : "finished", LogValues.Milliseconds(Stopwatch.GetElapsedTime(_started) - step.Timeout!.Value));
                 return;
             }
 
@@ -179,22 +232,26 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
             var late = Stopwatch.GetElapsedTime(StoppedTimestamp);
             if (abandoned)
                 log.Warning("Abandoned fetch {Fetcher} of {RequestId} finished {LateMs} ms after its token fired; its {Outcome} was discarded",
-                    step.Name, scope.RequestId, late.TotalMilliseconds, error is null ? "result" : "failure");
+                    step.Name, scope.RequestId, LogValues.Milliseconds(late), error is null ? "result" : "failure");
             else if (log.IsDebugEnabled)
                 log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} {LateMs} ms after its token fired", step.Name, scope.RequestId,
-                    error is OperationCanceledException ? "cancelled" : "finished", late.TotalMilliseconds);
+                    error is OperationCanceledException ? "cancelled" : "finished", LogValues.Milliseconds(late));
         }
+
+        /// <summary>Its own budget ran out first: true when the timer, not the continuation or the stop, decided the outcome.</summary>
+        public bool TryTimeOut() => Move(Running, TimedOut);
 
         /// <summary>Called as the actor stops, before its token fires. True when the fetch is still running (it now lingers).</summary>
         public bool ActorStopped()
         {
             Interlocked.Exchange(ref _stopped, Stopwatch.GetTimestamp());
-            if (Volatile.Read(ref _state) != Running) return false;
+            var state = Volatile.Read(ref _state);
+            if (state is not (Running or TimedOut)) return false;
             // Registered before the state moves to Lingering: from then on the fetch may finish on another thread at once,
             // and its LingeringEnded must find the entry, or the leak report keeps a stale one.
             var counters = setup.Runtime.Counters;
             counters.LingeringStarted(this);
-            if (!Move(Running, Lingering))
+            if (!Move(state, Lingering))
             {
                 counters.LingeringEnded(this);
                 return false;

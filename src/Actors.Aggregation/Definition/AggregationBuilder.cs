@@ -87,7 +87,13 @@ public sealed class AggregationBuilder<TKey, TResult>
     /// An inner failure fails this fetcher with an <see cref="AggregationFailedException"/> carrying the inner reason.
     /// </summary>
     public AggregationBuilder<TKey, TResult> Nested<TInnerKey, TInnerResult>(string name, IActorRef aggregator, Func<TKey, TInnerKey> key) =>
-        With(_draft.AddNested<TInnerKey, TInnerResult>(name, aggregator, key));
+        With(_draft.AddNested<TInnerKey, TInnerResult>(name, aggregator, key, FetchOptions.None));
+
+    /// <summary>As <see cref="Nested{TInnerKey, TInnerResult}(string, IActorRef, Func{TKey, TInnerKey})"/>, run as <paramref name="options"/>
+    /// say: an optional inner aggregation with a fallback, a budget of its own (the inner request then gets the smaller of
+    /// that budget and the time left), retries or hedges.</summary>
+    public AggregationBuilder<TKey, TResult> Nested<TInnerKey, TInnerResult>(string name, IActorRef aggregator, Func<TKey, TInnerKey> key, FetchOptions options) =>
+        With(_draft.AddNested<TInnerKey, TInnerResult>(name, aggregator, key, options ?? throw new ArgumentNullException(nameof(options))));
 
     /// <summary>
     /// Sets the default deadline of each request, measured from its arrival at the aggregator. A request's own

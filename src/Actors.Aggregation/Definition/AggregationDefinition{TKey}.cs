@@ -22,6 +22,7 @@ public abstract class AggregationDefinition<TKey>
         for (var i = 0; i < Steps.Length; i++) names[i] = Steps[i].Name;
         FetcherNames = names;
         KeyComparer = draft.Coalescing;
+        if (Steps.Any(s => s.Fallback is not null)) Fallbacks = Steps.Select(s => s.Fallback).ToArray();
     }
 
     /// <summary>True when requests for an equal key share one run (<c>WithCoalescing</c>).</summary>
@@ -53,6 +54,9 @@ public abstract class AggregationDefinition<TKey>
 
     internal FetchStep<TKey>[] Steps { get; }
 
+    /// <summary>Each part's fallback by index (null for a required part), or null when every part is required.</summary>
+    internal Fallback?[]? Fallbacks { get; }
+
     /// <summary>The aggregator actor that runs this definition.</summary>
     internal abstract Props AggregatorProps(AggregationSettings? settings, FaultInjection? faults);
 
@@ -80,6 +84,6 @@ public abstract class AggregationDefinition<TKey>
             throw new ArgumentException($"The concurrency limit must be at least 1, but was {limit}.", "limit");
         if (draft.Policy is null)
             throw new ArgumentException("The completion policy must not be null.", "policy");
-        draft.Policy.Validate(steps.Length);
+        draft.Policy.Validate(steps.Length, steps.Count(s => s.Fallback is not null));
     }
 }

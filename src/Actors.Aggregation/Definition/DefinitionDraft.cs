@@ -26,13 +26,13 @@ internal sealed record DefinitionDraft<TKey>(FetchStep<TKey>[] Steps, TimeSpan? 
         bool failOnUnreachable) =>
         Add(new AskFetchStep<TKey, TReply, TPart>(name, Steps.Length, target, path, message, reply) { FailOnUnreachable = failOnUnreachable });
 
-    public DefinitionDraft<TKey> AddNested<TInnerKey, TInnerResult>(string name, IActorRef aggregator, Func<TKey, TInnerKey> key) =>
+    public DefinitionDraft<TKey> AddNested<TInnerKey, TInnerResult>(string name, IActorRef aggregator, Func<TKey, TInnerKey> key, FetchOptions options) =>
         aggregator is null || key is null
-            ? AddDelegate<TInnerResult>(name, null, null, FetchOptions.None)
+            ? AddDelegate<TInnerResult>(name, null, null, options)
             : AddDelegate<TInnerResult>(name, null,
                 // The inner request gets what is left of the outer deadline, and the outer token: cancelling the outer
                 // request sends CancelAggregate to the inner one, whose fetchers' tokens then fire.
                 context => aggregator.AggregateAsync<TInnerKey, TInnerResult>(
                     key(context.Key), context.Remaining > TimeSpan.Zero ? context.Remaining : TimeSpan.FromMilliseconds(1), context.CancellationToken),
-                FetchOptions.None);
+                options);
 }

@@ -26,6 +26,25 @@ internal abstract class FetchStep<TKey>
     /// <summary>True when the step may make more than one attempt, so its attempts are counted.</summary>
     public virtual bool Retries => false;
 
+    /// <summary>The part's fallback when it is optional; null when it is required.</summary>
+    public Fallback? Fallback { get; init; }
+
+    /// <summary>The part's own budget from its start, inside the request's deadline; null when the deadline is its budget.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>True when the step's failure falls back rather than counting under the policy.</summary>
+    public bool IsOptional => Fallback is not null;
+
+    /// <summary>Checks the options every kind of step shares: the part's own timeout, and a fallback value of the part's type.</summary>
+    protected void ValidateOptions(Type partType)
+    {
+        if (Timeout is { } timeout && timeout <= TimeSpan.Zero)
+            throw new ArgumentException($"Fetcher '{Name}': its own timeout must be positive, but was {timeout}.", "options");
+        if (Fallback is { HasValue: true } fallback && !(fallback.Value is null ? !partType.IsValueType || Nullable.GetUnderlyingType(partType) is not null : partType.IsInstanceOfType(fallback.Value)))
+            throw new ArgumentException(
+                $"Fetcher '{Name}': its fallback is {(fallback.Value is null ? "null" : fallback.Value.GetType().Name)}, but its parts are {partType.Name}.", "options");
+    }
+
     /// <summary>
     /// Name of the fetcher's child actor: <see cref="Name"/>, escaped into a valid actor path element (injectively, so
     /// distinct names never collide), so paths, logs and <see cref="LeakReport"/>s show which fetcher an actor runs.
@@ -51,6 +70,9 @@ internal abstract class TaskFetchStep<TKey>(string name, int index) : FetchStep<
 
     /// <summary>The part of a task that completed successfully.</summary>
     public abstract object? ResultOf(Task completed);
+
+    /// <summary>The percentile of a hedging policy's delay, when the aggregator keeps this step's latencies for it; else null.</summary>
+    public virtual double? HedgePercentile => null;
 }
 
 internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
@@ -58,6 +80,7 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
     private readonly Func<TKey, CancellationToken, Task<TPart>>? _fetch;
     private readonly Func<FetchContext<TKey>, Task<TPart>>? _fetchWithContext;
     private readonly RetryPolicy? _retry;
+    private readonly HedgingPolicy? _hedging;
 
     public DelegateFetchStep(string name, int index, Func<TKey, CancellationToken, Task<TPart>>? fetch,
         Func<FetchContext<TKey>, Task<TPart>>? fetchWithContext, FetchOptions options) : base(name, index)
@@ -65,18 +88,29 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
         _fetch = fetch;
         _fetchWithContext = fetchWithContext;
         _retry = options.Retry;
+        _hedging = options.Hedging;
+        Fallback = options.Fallback;
+        Timeout = options.Timeout;
     }
 
     public override void Validate()
     {
         if (_fetch is null && _fetchWithContext is null) throw new ArgumentException($"Fetcher '{Name}' has a null fetch delegate.", "fetch");
         _retry?.Validate(Name);
+        _hedging?.Validate(Name);
+        if (_retry is not null && _hedging is not null)
+            throw new ArgumentException($"Fetcher '{Name}' may retry or hedge, not both: give it a RetryPolicy or a HedgingPolicy.", "options");
+        ValidateOptions(typeof(TPart));
     }
 
-    public override bool Retries => _retry is not null;
+    public override bool Retries => _retry is not null || _hedging is not null;
+
+    public override double? HedgePercentile => _hedging?.Percentile;
 
     public override Task Start(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, AttemptCounter? attempts) =>
-        _retry is null ? Attempt(setup, cancellationToken, causes, 1) : Retrying(setup, cancellationToken, causes, _retry, attempts!);
+        _retry is not null ? Retrying(setup, cancellationToken, causes, _retry, attempts!)
+        : _hedging is not null ? Hedged(setup, cancellationToken, causes, _hedging, attempts!)
+        : Attempt(setup, cancellationToken, causes, 1);
 
     public override object? ResultOf(Task completed) => ((Task<TPart>)completed).Result;
 
@@ -84,6 +118,11 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
         _fetch is not null
             ? _fetch(setup.Scope.Key, cancellationToken)
             : _fetchWithContext!(new FetchContext<TKey>(setup.Scope, Name, attempt, cancellationToken, causes));
+
+    private Task<TPart> Hedged(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, HedgingPolicy hedging,
+        AttemptCounter attempts) =>
+        HedgedFetch<TKey, TPart>.Run(setup, Name, Index, hedging, attempts, cancellationToken, causes,
+            (token, attemptCauses, attempt) => Attempt(setup, token, attemptCauses, attempt));
 
     /// <summary>
     /// Retries inside this fetcher's actor, so siblings never notice a transient failure. No attempt starts and no backoff
@@ -113,16 +152,16 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
             if (attempt >= retry.MaxAttempts || !retry.IsTransient(failure))
                 throw new AttemptsExhaustedException(attempt, failure);
             var backoff = retry.BackoffMilliseconds(attempt);
-            var remaining = setup.Scope.Remaining.TotalMilliseconds;
+            var remaining = (causes.PartRemaining is { } own && own < setup.Scope.Remaining ? own : setup.Scope.Remaining).TotalMilliseconds;
             if (backoff >= remaining)
             {
                 log.Warning(
                     "Fetch {Fetcher} of {RequestId} attempt {Attempt} failed ({Error}); no retry: a {DelayMs} ms backoff would pass the deadline ({RemainingMs} ms left)",
-                    Name, setup.Scope.RequestId, attempt, Errors.MessageOf(failure), backoff, Math.Max(0, remaining));
+                    Name, setup.Scope.RequestId, attempt, Errors.MessageOf(failure), Math.Round(backoff, 1), Math.Round(Math.Max(0, remaining), 1));
                 throw new AttemptsExhaustedException(attempt, failure);
             }
             log.Warning("Fetch {Fetcher} of {RequestId} attempt {Attempt} of {MaxAttempts} failed ({Error}); retrying in {DelayMs} ms",
-                Name, setup.Scope.RequestId, attempt, retry.MaxAttempts, Errors.MessageOf(failure), backoff);
+                Name, setup.Scope.RequestId, attempt, retry.MaxAttempts, Errors.MessageOf(failure), Math.Round(backoff, 1));
             await Task.Delay(TimeSpan.FromMilliseconds(backoff), cancellationToken).ConfigureAwait(false);
         }
     }

@@ -8,6 +8,9 @@ public sealed record CancellationCause(CancellationCauseKind Kind, string Descri
     /// <summary>The fetcher whose failure caused it, for <see cref="CancellationCauseKind.SiblingFailed"/>.</summary>
     public string? Fetcher { get; init; }
 
+    /// <summary>The winning attempt, for <see cref="CancellationCauseKind.AttemptLost"/>.</summary>
+    public int? Attempt { get; init; }
+
     internal static readonly CancellationCause Deadline = new(CancellationCauseKind.DeadlineExceeded, "the request's deadline passed");
     internal static readonly CancellationCause Caller = new(CancellationCauseKind.CallerCancelled, AggregationCancelled.ByRequester);
     internal static readonly CancellationCause Requester = new(CancellationCauseKind.RequesterTerminated, "the requester terminated");
@@ -16,4 +19,10 @@ public sealed record CancellationCause(CancellationCauseKind Kind, string Descri
 
     internal static CancellationCause SiblingFailed(string fetcher) =>
         new(CancellationCauseKind.SiblingFailed, $"fetcher '{fetcher}' failed") { Fetcher = fetcher };
+
+    internal static CancellationCause PartTimedOut(string fetcher, TimeSpan budget) =>
+        new(CancellationCauseKind.PartTimedOut, $"fetcher '{fetcher}' ran out of its own {budget.TotalMilliseconds} ms budget") { Fetcher = fetcher };
+
+    internal static CancellationCause AttemptLost(string fetcher, int winner) =>
+        new(CancellationCauseKind.AttemptLost, $"attempt {winner} of fetcher '{fetcher}' succeeded first") { Fetcher = fetcher, Attempt = winner };
 }

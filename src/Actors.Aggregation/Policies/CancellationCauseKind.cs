@@ -28,4 +28,12 @@ public enum CancellationCauseKind
     /// <summary>This fetch had already finished, its outcome delivered, when its token fired: the token fires at the latest
     /// when its actor stops, whatever the request did next.</summary>
     FetchFinished,
+
+    /// <summary>This part ran out of its own budget (<see cref="FetchOptions.Timeout"/>); the request goes on without it if it
+    /// is optional, and its siblings' tokens are untouched unless its failure ends the request.</summary>
+    PartTimedOut,
+
+    /// <summary>Another attempt of this hedged fetch succeeded first (<see cref="CancellationCause.Fetcher"/> and
+    /// <see cref="CancellationCause.Attempt"/> name the winner).</summary>
+    AttemptLost,
 }

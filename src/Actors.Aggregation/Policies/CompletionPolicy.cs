@@ -55,8 +55,9 @@ public abstract record CompletionPolicy
     /// <summary>What the deadline means with the parts as they are.</summary>
     internal abstract Verdict OnDeadline(PartLedger parts, TimeSpan timeout);
 
-    /// <summary>Throws the <see cref="ArgumentException"/> <c>Build()</c> reports when the policy cannot work with <paramref name="fetchers"/> fetchers.</summary>
-    internal virtual void Validate(int fetchers) { }
+    /// <summary>Throws the <see cref="ArgumentException"/> <c>Build()</c> reports when the policy cannot work with <paramref name="fetchers"/>
+    /// fetchers, <paramref name="optional"/> of them optional.</summary>
+    internal virtual void Validate(int fetchers, int optional) { }
 
     private protected static Verdict Deadline(PartLedger parts, TimeSpan timeout) =>
         Verdict.Fail(new DeadlineExceeded(timeout, parts.Pending()), CancellationCause.Deadline);
@@ -65,12 +66,14 @@ public abstract record CompletionPolicy
     {
         internal override bool FailureEndsRequest => true;
 
-        internal override Verdict OnSuccess(PartLedger parts) => parts.AllSucceeded ? Verdict.Succeed : Verdict.Pending;
+        internal override Verdict OnSuccess(PartLedger parts) => parts.AllIn ? Verdict.Succeed : Verdict.Pending;
 
         internal override Verdict OnFailure(PartLedger parts, FetcherFailed failure) =>
             Verdict.FromParts(failure, CancellationCause.SiblingFailed(failure.Fetcher));
 
-        internal override Verdict OnDeadline(PartLedger parts, TimeSpan timeout) => Deadline(parts, timeout);
+        /// <summary>The deadline fails the request, unless only optional parts were left: they fall back and it succeeds.</summary>
+        internal override Verdict OnDeadline(PartLedger parts, TimeSpan timeout) =>
+            parts.RequiredPending == 0 ? Verdict.SucceedAtDeadline : Deadline(parts, timeout);
 
         public override string ToString() => "FailFast";
     }
@@ -102,8 +105,10 @@ public abstract record CompletionPolicy
 
         internal override Verdict OnDeadline(PartLedger parts, TimeSpan timeout) => Deadline(parts, timeout);
 
-        internal override void Validate(int fetchers)
+        internal override void Validate(int fetchers, int optional)
         {
+            if (optional > 0)
+                throw new ArgumentException($"{this} races its fetchers, so none can be optional: a fallback needs FailFast or CollectAll.", "options");
             if (Required > fetchers)
                 throw new ArgumentException($"{this} needs {Required} successes but there are only {fetchers} fetchers.", "policy");
         }

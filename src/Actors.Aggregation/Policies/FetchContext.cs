@@ -35,11 +35,12 @@ public sealed class FetchContext<TKey>
     /// <summary>1 for the first attempt; higher when a <see cref="RetryPolicy"/> retries.</summary>
     public int Attempt { get; }
 
-    /// <summary>The request's absolute deadline (arrival + timeout), in UTC wall-clock time.</summary>
-    public DateTimeOffset Deadline => DateTimeOffset.UtcNow + _scope.Remaining;
+    /// <summary>When this part's time is up, in UTC wall-clock time: the request's absolute deadline (arrival + timeout), or the
+    /// end of the part's own budget (<see cref="FetchOptions.Timeout"/>) when that comes first.</summary>
+    public DateTimeOffset Deadline => DateTimeOffset.UtcNow + Remaining;
 
-    /// <summary>Time left until the deadline; zero or negative once it has passed. Useful as a nested call's timeout.</summary>
-    public TimeSpan Remaining => _scope.Remaining;
+    /// <summary>Time left until <see cref="Deadline"/>; zero or negative once it has passed. Useful as a nested call's timeout.</summary>
+    public TimeSpan Remaining => _causes.PartRemaining is { } own && own < _scope.Remaining ? own : _scope.Remaining;
 
     /// <summary>Why the token fired, or null while it has not. Every fired token has a cause.</summary>
     public CancellationCause? Cause => CancellationToken.IsCancellationRequested ? _causes.Cause : null;

@@ -30,6 +30,9 @@ internal readonly record struct Verdict(VerdictKind Kind, AggregationFailure? Fa
 
     public static Verdict Succeed { get; } = new(VerdictKind.Succeed, null, CancellationCause.Completed, RestsOnParts: true);
 
+    /// <summary>The deadline passed with only optional parts running: they fall back, and the request succeeds.</summary>
+    public static Verdict SucceedAtDeadline { get; } = new(VerdictKind.Succeed, null, CancellationCause.Deadline, RestsOnParts: false);
+
     public static Verdict Collect(CancellationCause cause) => new(VerdictKind.Collect, null, cause, RestsOnParts: cause.Kind != CancellationCauseKind.DeadlineExceeded);
 
     /// <summary>A failure that the parts decided (a fetcher's failure, an unreachable quorum).</summary>

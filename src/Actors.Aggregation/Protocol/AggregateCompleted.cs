@@ -14,6 +14,10 @@ public sealed record AggregateCompleted<TResult>(string RequestId, TResult Resul
 
     object? IAggregateSucceeded.ResultObject => Result;
 
+    IReadOnlyList<PartOutcome> IAggregateSucceeded.FellBack => Parts.Where(p => p.Status == PartStatus.FellBack).ToArray();
+
+    IAggregateSucceeded IAggregateSucceeded.WithFellBack(IReadOnlyList<PartOutcome> fellBack) => this; // its parts say so already
+
     /// <summary>True when every part succeeded.</summary>
     public bool AllSucceeded => Parts.All(p => p.Status == PartStatus.Succeeded);
 }

@@ -9,4 +9,10 @@ public sealed record AggregateSucceeded<TResult>(string RequestId, TResult Resul
     Type IAggregateSucceeded.ResultType => typeof(TResult);
 
     object? IAggregateSucceeded.ResultObject => Result;
+
+    /// <summary>The optional parts that fell back (<see cref="PartStatus.FellBack"/>), in declared order, each with its
+    /// fallback value and why; empty when every part is real.</summary>
+    public IReadOnlyList<PartOutcome> FellBack { get; init; } = [];
+
+    IAggregateSucceeded IAggregateSucceeded.WithFellBack(IReadOnlyList<PartOutcome> fellBack) => this with { FellBack = fellBack };
 }

@@ -23,6 +23,12 @@ internal interface IAggregateSucceeded : IAggregateReply, IWireMessage
 {
     Type ResultType { get; }
     object? ResultObject { get; }
+
+    /// <summary>The optional parts that fell back.</summary>
+    IReadOnlyList<PartOutcome> FellBack { get; }
+
+    /// <summary>A copy with <paramref name="fellBack"/> (the serializer's reader).</summary>
+    IAggregateSucceeded WithFellBack(IReadOnlyList<PartOutcome> fellBack);
 }
 
 /// <summary>Untyped view of an <see cref="AggregateCompleted{TResult}"/>, for the serializer.</summary>

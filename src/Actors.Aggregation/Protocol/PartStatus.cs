@@ -1,6 +1,6 @@
 namespace Actors.Aggregation;
 
-/// <summary>The outcome of one part under <see cref="CompletionPolicy.CollectAll"/>.</summary>
+/// <summary>The outcome of one part: every part under <see cref="CompletionPolicy.CollectAll"/>, and the optional parts that fell back in any reply.</summary>
 public enum PartStatus
 {
     /// <summary>The fetch succeeded; <see cref="PartOutcome.Value"/> holds its part.</summary>
@@ -14,4 +14,9 @@ public enum PartStatus
 
     /// <summary>The deadline passed before the fetch could start (bounded concurrency).</summary>
     NotStarted,
+
+    /// <summary>An optional part (<see cref="FetchOptions.Fallback"/>) failed or ran out of time and the request went on
+    /// without it: <see cref="PartOutcome.Value"/> holds the fallback value (null when omitted), <see cref="PartOutcome.Error"/>
+    /// why (the fetch's exception, or a <see cref="PartTimeoutException"/>).</summary>
+    FellBack,
 }

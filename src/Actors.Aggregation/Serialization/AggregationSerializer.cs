@@ -102,6 +102,8 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
                     writer.Write(succeeded.RequestId);
                     WritePayload(writer, succeeded.ResultObject);
                     writer.Write(succeeded.Elapsed.Ticks);
+                    // Appended, and only when there are any: a payload without fallbacks keeps the first layout byte for byte.
+                    if (succeeded.FellBack.Count > 0) WriteList(writer, succeeded.FellBack, WritePart);
                     break;
                 case AggregateFailed failed:
                     writer.Write(failed.RequestId);
@@ -193,7 +195,10 @@ public sealed class AggregationSerializer : SerializerWithStringManifest
                 var requestId = reader.ReadString();
                 var result = ReadPayload(reader);
                 var elapsed = TimeSpan.FromTicks(reader.ReadInt64());
-                return Activator.CreateInstance(typeof(AggregateSucceeded<>).MakeGenericType(resultType), requestId, result, elapsed)!;
+                var succeeded = (IAggregateSucceeded)Activator.CreateInstance(typeof(AggregateSucceeded<>).MakeGenericType(resultType), requestId, result, elapsed)!;
+                if (reader.BaseStream.Position == reader.BaseStream.Length) return succeeded;
+                var fellBack = ReadList(reader, ReadPart);
+                return succeeded.WithFellBack(fellBack);
             }
             case FailedManifest:
             {

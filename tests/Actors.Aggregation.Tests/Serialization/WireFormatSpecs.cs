@@ -156,6 +156,26 @@ public sealed class WireFormatSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_success_with_fallen_back_parts_must_cross_with_each_fallback_and_why()
+    {
+        var succeeded = RoundTrip(new AggregateSucceeded<string>("r", "Alice | 0", TimeSpan.FromMilliseconds(300))
+        {
+            FellBack = [
+                new PartOutcome("orders", PartStatus.FellBack, 0, new PartTimeoutException("orders", TimeSpan.FromMilliseconds(200), "out of budget")),
+                new PartOutcome("recs", PartStatus.FellBack, null, new InvalidOperationException("down")) { Attempts = 2 },
+            ],
+        });
+
+        Assert.Equal(("r", "Alice | 0", TimeSpan.FromMilliseconds(300)), (succeeded.RequestId, succeeded.Result, succeeded.Elapsed));
+        Assert.Equal([("orders", PartStatus.FellBack, (object?)0, 1), ("recs", PartStatus.FellBack, null, 2)],
+            succeeded.FellBack.Select(p => (p.Fetcher, p.Status, p.Value, p.Attempts)));
+        Assert.Equal([("Actors.Aggregation.PartTimeoutException", "out of budget"), ("System.InvalidOperationException", "down")],
+            succeeded.FellBack.Select(p => (((RemoteException)p.Error!).TypeName, p.Error!.Message)));
+        // Without fallbacks the payload is the first layout, and reads back with none.
+        Assert.Empty(RoundTrip(new AggregateSucceeded<string>("r", "Alice", TimeSpan.Zero)).FellBack);
+    }
+
+    [Fact]
     public void Stats_and_leak_reports_must_cross()
     {
         Assert.Same(GetAggregatorStats.Instance, RoundTrip(GetAggregatorStats.Instance));
