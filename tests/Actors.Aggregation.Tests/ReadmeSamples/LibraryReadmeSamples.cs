@@ -304,6 +304,77 @@ public sealed class LibraryReadmeSamples(ITestOutputHelper output) : Aggregation
     }
 
     [Fact]
+    public async Task An_optional_part_must_fall_back_when_its_service_is_down()
+    {
+        var recs = new RecommendationService(); // down
+        // snippet:begin optional-part
+        var dashboard = Aggregation.For<int>()
+            .Fetch("profile", (id, ct) => profiles.GetAsync(id, ct)) // required: FailFast as before
+            .Fetch("recommendations", (id, ct) => recs.GetAsync(id, ct), new FetchOptions
+            {
+                Timeout = TimeSpan.FromMilliseconds(300), // its own budget, inside the request's deadline
+                Fallback = Fallback.To(Recs.None),        // or Fallback.Omit: go on without the part
+            })
+            .Combine(parts => new Dashboard(parts.Get<Profile>("profile"), parts.Get<Recs>("recommendations")))
+            .Build();
+        // snippet:end
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(dashboard));
+
+        aggregator.Tell(new Aggregate<int>(1));
+
+        // snippet:begin optional-part-reply
+        var reply = await ExpectMsgAsync<AggregateSucceeded<Dashboard>>();
+        foreach (var part in reply.FellBack) // PartStatus.FellBack: the fallback value, and why
+            Console.WriteLine($"{part.Fetcher} fell back: {part.Error?.Message}"); // recommendations fell back: recommendations are down
+        // snippet:end
+        Assert.Equal(new Dashboard(new Profile("Alice"), Recs.None), reply.Result);
+        Assert.Equal("recommendations", reply.FellBack.Single().Fetcher);
+        AssertSameError(recs.Down, reply.FellBack.Single().Error);
+    }
+
+    [Fact]
+    public async Task A_hedged_fetch_must_answer_from_whichever_attempt_succeeds_first()
+    {
+        var search = new SearchService();
+        // snippet:begin hedging
+        var results = Aggregation.For<string>()
+            .Fetch("search", context => search.QueryAsync(context.Key, context.Attempt, context.CancellationToken),
+                new FetchOptions { Hedging = HedgingPolicy.After(TimeSpan.FromMilliseconds(50), maxAttempts: 2) })
+            .Build();
+        // or HedgingPolicy.AtPercentile(0.95): hedge after the latency this aggregator observed at p95
+        // snippet:end
+        var answer = await Sys.ActorOf(AggregatorActor.Props(results)).AggregateAsync<string, string>("akka");
+
+        Assert.Equal("akka: answered by attempt 2", answer); // attempt 1 hangs until its token fires
+        await search.FirstCancelled.WaitAsync(Generous); // the losing attempt's token fired
+    }
+
+    /// <summary>A search whose first attempt hangs (its token fires when it loses) and whose later attempts answer at once.</summary>
+    private sealed class SearchService
+    {
+        private readonly TaskCompletionSource _firstCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task FirstCancelled => _firstCancelled.Task;
+
+        public async Task<string> QueryAsync(string query, int attempt, CancellationToken ct)
+        {
+            if (attempt == 1)
+            {
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    _firstCancelled.TrySetResult();
+                    throw;
+                }
+            }
+            return $"{query}: answered by attempt {attempt}";
+        }
+    }
+
+    [Fact]
     public async Task A_fetch_must_learn_from_its_context_which_sibling_made_it_pointless()
     {
         var profiles = new ProfileService { Hang = true };
