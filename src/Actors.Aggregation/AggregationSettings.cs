@@ -60,6 +60,16 @@ public sealed class AggregationSettings
     /// </summary>
     public TimeSpan RejectionLogInterval { get; }
 
+    /// <summary>
+    /// Whether each fetch (each attempt, under a retry or hedging policy) gets a span of its own, <c>fetch {fetcher}</c>,
+    /// under its request's span, while a listener samples it (<c>telemetry.fetch-spans</c>, default on). Off, only the
+    /// request's span is made: for very large fan-outs, where a thousand spans per request cost more than they tell.
+    /// </summary>
+    public bool FetchSpans { get; init; } = true;
+
+    /// <summary>A copy with <see cref="FetchSpans"/> on or off.</summary>
+    public AggregationSettings WithFetchSpans(bool value) => new(DefaultTimeout, MaxInFlight, AbandonedFetchGrace, RejectionLogInterval) { FetchSpans = value };
+
     /// <summary>What is wrong with <paramref name="timeout"/> as a deadline ("must be positive, ..."), or null when it is fine.</summary>
     internal static string? InvalidTimeout(TimeSpan timeout) =>
         timeout <= TimeSpan.Zero ? $"must be positive, but was {timeout}"
@@ -98,7 +108,10 @@ public sealed class AggregationSettings
             Read(config, "default-timeout", c => c.GetTimeSpan("default-timeout", null, allowInfinite: false)),
             Read(config, "max-in-flight", c => c.GetInt("max-in-flight")),
             Read(config, "abandoned-fetch-grace", c => c.GetTimeSpan("abandoned-fetch-grace", null, allowInfinite: false)),
-            Read(config, "rejection-log-interval", c => c.GetTimeSpan("rejection-log-interval", null, allowInfinite: false)));
+            Read(config, "rejection-log-interval", c => c.GetTimeSpan("rejection-log-interval", null, allowInfinite: false)))
+        {
+            FetchSpans = Read(config, "telemetry.fetch-spans", c => c.GetBoolean("telemetry.fetch-spans")),
+        };
     }
 
     private static T Read<T>(Config config, string key, Func<Config, T> read) => Read(ConfigPath, config, key, read);
@@ -118,16 +131,16 @@ public sealed class AggregationSettings
     }
 
     /// <summary>A copy with another <see cref="DefaultTimeout"/>.</summary>
-    public AggregationSettings WithDefaultTimeout(TimeSpan value) => new(value, MaxInFlight, AbandonedFetchGrace, RejectionLogInterval);
+    public AggregationSettings WithDefaultTimeout(TimeSpan value) => new(value, MaxInFlight, AbandonedFetchGrace, RejectionLogInterval) { FetchSpans = FetchSpans };
 
     /// <summary>A copy with another <see cref="MaxInFlight"/>.</summary>
-    public AggregationSettings WithMaxInFlight(int value) => new(DefaultTimeout, value, AbandonedFetchGrace, RejectionLogInterval);
+    public AggregationSettings WithMaxInFlight(int value) => new(DefaultTimeout, value, AbandonedFetchGrace, RejectionLogInterval) { FetchSpans = FetchSpans };
 
     /// <summary>A copy with another <see cref="AbandonedFetchGrace"/>.</summary>
-    public AggregationSettings WithAbandonedFetchGrace(TimeSpan value) => new(DefaultTimeout, MaxInFlight, value, RejectionLogInterval);
+    public AggregationSettings WithAbandonedFetchGrace(TimeSpan value) => new(DefaultTimeout, MaxInFlight, value, RejectionLogInterval) { FetchSpans = FetchSpans };
 
     /// <summary>A copy with another <see cref="RejectionLogInterval"/>.</summary>
-    public AggregationSettings WithRejectionLogInterval(TimeSpan value) => new(DefaultTimeout, MaxInFlight, AbandonedFetchGrace, value);
+    public AggregationSettings WithRejectionLogInterval(TimeSpan value) => new(DefaultTimeout, MaxInFlight, AbandonedFetchGrace, value) { FetchSpans = FetchSpans };
 
     private static readonly Lazy<Config> ReferenceConfig = new(() =>
     {

@@ -15,65 +15,7 @@ namespace Actors.Aggregation.Tests;
 /// </summary>
 public sealed class TelemetrySpecs(ITestOutputHelper output) : AggregationSpec(output)
 {
-    private static readonly ActivitySource Caller = new("Actors.Aggregation.Tests.Caller");
-
-    /// <summary>Records every stopped span of the library's and of the caller's source, for one trace.</summary>
-    private sealed class Spans : IDisposable
-    {
-        private readonly ActivityListener _listener;
-        private readonly ConcurrentQueue<Activity> _stopped = new();
-
-        public Spans(Func<ActivityTraceId?> trace) : this(activity => activity.TraceId == trace())
-        {
-        }
-
-        public Spans(Func<Activity, bool> keep)
-        {
-            // Created first: a source created while a listener is being added may miss it.
-            var caller = Caller;
-            _listener = new ActivityListener
-            {
-                ShouldListenTo = source => source.Name is AggregationTelemetry.ActivitySourceName || source == caller,
-                Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-                ActivityStopped = activity =>
-                {
-                    if (keep(activity)) _stopped.Enqueue(activity);
-                },
-            };
-            ActivitySource.AddActivityListener(_listener);
-        }
-
-        public IReadOnlyList<Activity> Stopped => _stopped.ToArray();
-
-        public void Dispose() => _listener.Dispose();
-    }
-
-    /// <summary>Records the request-duration measurements of one aggregator.</summary>
-    private sealed class Durations : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly ConcurrentQueue<(double Seconds, Dictionary<string, object?> Tags)> _measured = new();
-
-        public Durations(string aggregator)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == AggregationTelemetry.MeterName && instrument.Name == "aggregation.request.duration")
-                    listener.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
-            {
-                var byName = new Dictionary<string, object?>();
-                foreach (var tag in tags) byName[tag.Key] = tag.Value;
-                if (Equals(byName.GetValueOrDefault("aggregation.aggregator"), aggregator)) _measured.Enqueue((value, byName));
-            });
-            _listener.Start();
-        }
-
-        public IReadOnlyList<(double Seconds, Dictionary<string, object?> Tags)> Measured => _measured.ToArray();
-
-        public void Dispose() => _listener.Dispose();
-    }
+    private static readonly ActivitySource Caller = SpanRecorder.Caller;
 
     private static AggregationDefinition<int, string> Dashboard(TimeSpan? profileDelay = null) => Aggregation.For<int>()
         .Fetch("profile", Fetches.After<int, string>(profileDelay ?? Ms(10), "Name: Alice"))
@@ -84,7 +26,7 @@ public sealed class TelemetrySpecs(ITestOutputHelper output) : AggregationSpec(o
     public async Task The_request_span_must_be_the_child_of_the_callers_activity_and_succeed()
     {
         ActivityTraceId? trace = null;
-        using var spans = new Spans(() => trace);
+        using var spans = new SpanRecorder(() => trace);
         var aggregator = Sys.ActorOf(AggregatorActor.Props(Dashboard()), "traced-dashboard");
 
         using (var caller = Caller.StartActivity("GET /dashboard/1"))
@@ -106,7 +48,7 @@ public sealed class TelemetrySpecs(ITestOutputHelper output) : AggregationSpec(o
     public async Task A_failed_request_must_end_its_span_with_Error_and_its_error_type()
     {
         ActivityTraceId? trace = null;
-        using var spans = new Spans(() => trace);
+        using var spans = new SpanRecorder(() => trace);
         var aggregator = Sys.ActorOf(AggregatorActor.Props(Dashboard()), "failing-dashboard");
 
         using (var caller = Caller.StartActivity("GET /dashboard/0"))
@@ -127,7 +69,7 @@ public sealed class TelemetrySpecs(ITestOutputHelper output) : AggregationSpec(o
     public async Task The_trace_context_must_cross_the_wire_format_and_parent_the_request_there()
     {
         ActivityTraceId? trace = null;
-        using var spans = new Spans(() => trace);
+        using var spans = new SpanRecorder(() => trace);
         var aggregator = Sys.ActorOf(AggregatorActor.Props(Dashboard()), "remote-parent-dashboard");
         var serializer = new Actors.Aggregation.Serialization.AggregationSerializer((ExtendedActorSystem)Sys);
 
@@ -157,7 +99,7 @@ public sealed class TelemetrySpecs(ITestOutputHelper output) : AggregationSpec(o
         var message = new Aggregate<int>(1);
         Assert.Equal((null, null), (message.TraceParent, message.TraceState));
 
-        using var spans = new Spans(activity => Equals(activity.GetTagItem("aggregation.request.id"), "rootless"));
+        using var spans = new SpanRecorder(activity => Equals(activity.GetTagItem("aggregation.request.id"), "rootless"));
         var aggregator = Sys.ActorOf(AggregatorActor.Props(Dashboard()), "root-dashboard");
 
         aggregator.Tell(message with { RequestId = "rootless" });
@@ -170,8 +112,8 @@ public sealed class TelemetrySpecs(ITestOutputHelper output) : AggregationSpec(o
     [Fact]
     public async Task The_request_duration_must_be_measured_once_per_request_with_its_error_type_rejections_included()
     {
-        using var durations = new Durations("measured-dashboard");
-        using var rejectedSpans = new Spans(activity => Equals(activity.GetTagItem("aggregation.request.id"), "busy"));
+        using var durations = new MeasurementRecorder("aggregation.request.duration", "measured-dashboard");
+        using var rejectedSpans = new SpanRecorder(activity => Equals(activity.GetTagItem("aggregation.request.id"), "busy"));
         var settings = AggregationSettings.Create(Sys).WithMaxInFlight(1);
         var aggregator = Sys.ActorOf(AggregatorActor.Props(Dashboard(Ms(300)), settings), "measured-dashboard");
 
@@ -190,7 +132,7 @@ public sealed class TelemetrySpecs(ITestOutputHelper output) : AggregationSpec(o
             measured.Select(m => m.Tags.GetValueOrDefault("error.type") as string ?? "none").Order());
         Assert.All(measured, m => Assert.Equal("FailFast", m.Tags["aggregation.policy"]));
         var succeeded = Assert.Single(measured, m => !m.Tags.ContainsKey("error.type"));
-        Assert.InRange(succeeded.Seconds, 0.29, 10); // seconds, not milliseconds: the profile fetch takes 300 ms
+        Assert.InRange(succeeded.Value, 0.29, 10); // seconds, not milliseconds: the profile fetch takes 300 ms
         var rejected = await AwaitSpanAsync(rejectedSpans, "aggregate measured-dashboard");
         Assert.Equal((ActivityStatusCode.Error, "rejected"), (rejected.Status, rejected.GetTagItem("error.type")));
     }
@@ -199,7 +141,7 @@ public sealed class TelemetrySpecs(ITestOutputHelper output) : AggregationSpec(o
     public async Task Each_coalesced_request_must_have_its_own_span_linked_to_the_shared_runs()
     {
         ActivityTraceId? trace = null;
-        using var spans = new Spans(() => trace);
+        using var spans = new SpanRecorder(() => trace);
         var aggregator = Sys.ActorOf(AggregatorActor.Props(Aggregation.For<int>()
             .Fetch("profile", Fetches.After<int, string>(Ms(300), "Name: Alice"))
             .WithCoalescing()
@@ -222,9 +164,5 @@ public sealed class TelemetrySpecs(ITestOutputHelper output) : AggregationSpec(o
         Assert.All(joined, s => Assert.Equal(run.SpanId, Assert.Single(s.Links).Context.SpanId));
     }
 
-    private async Task<Activity> AwaitSpanAsync(Spans spans, string name)
-    {
-        await AwaitConditionAsync(() => Task.FromResult(spans.Stopped.Any(s => s.OperationName == name)), Generous);
-        return Assert.Single(spans.Stopped, s => s.OperationName == name);
-    }
+    private Task<Activity> AwaitSpanAsync(SpanRecorder spans, string name) => spans.AwaitSingleAsync(this, name, Generous);
 }

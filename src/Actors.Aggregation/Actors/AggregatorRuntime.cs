@@ -92,13 +92,28 @@ internal sealed class AggregationCounters
     public int Lingering => _lingering.Count;
     public long Abandoned => Interlocked.Read(ref _abandoned);
 
-    public void FetcherStarted() => Interlocked.Increment(ref _liveFetchers);
-    public void FetcherStopped() => Interlocked.Decrement(ref _liveFetchers);
+    public void FetcherStarted()
+    {
+        Interlocked.Increment(ref _liveFetchers);
+        Telemetry.FetcherStarted();
+    }
+
+    public void FetcherStopped()
+    {
+        Interlocked.Decrement(ref _liveFetchers);
+        Telemetry.FetcherStopped();
+    }
 
     /// <summary>A fetch whose actor stopped while it still ran. Only such fetches pass through here, never one that finished first.</summary>
-    public void LingeringStarted(ILingeringFetch fetch) => _lingering[fetch] = 0;
+    public void LingeringStarted(ILingeringFetch fetch)
+    {
+        if (_lingering.TryAdd(fetch, 0)) Telemetry.LingeringStarted();
+    }
 
-    public void LingeringEnded(ILingeringFetch fetch) => _lingering.TryRemove(fetch, out _);
+    public void LingeringEnded(ILingeringFetch fetch)
+    {
+        if (_lingering.TryRemove(fetch, out _)) Telemetry.LingeringEnded();
+    }
 
     public void FetchAbandoned() => Interlocked.Increment(ref _abandoned);
 

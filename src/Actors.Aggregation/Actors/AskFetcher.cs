@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 
@@ -18,6 +19,7 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
     private bool _done;
     private bool _cleanedUp;
     private Address? _watchedNode;
+    private Activity? _span; // from the send to the reply, while someone traces
 
     private AskFetcher(AskFetchStep<TKey, TReply, TPart> step, FetcherSetup<TKey> setup)
     {
@@ -59,6 +61,13 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
         }
         _sink!.Watch(target);
         if (_step.FailOnUnreachable && !target.Path.Address.Equals(((IInternalActorRef)Self).Provider.DefaultAddress)) WatchNode(target);
+        var previous = Activity.Current;
+        _span = FetchTelemetry.Start(_setup.Scope.Span, _setup.Runtime, _step.Name, _setup.Scope.RequestId, 1);
+        if (_span is not null)
+        {
+            _span.SetTag(Telemetry.TargetTag, target.Path.ToString());
+            Activity.Current = previous; // never left current on an actor thread
+        }
         target.Tell(message, _sink);
     }
 
@@ -113,6 +122,7 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
                 }
                 _done = true;
                 _sink!.Close(); // nothing more is wanted from the target
+                FetchTelemetry.Succeeded(TakeSpan());
                 _setup.Coordinator.Tell(new PartCompleted(_step.Index, part), Self);
                 break;
             default:
@@ -127,17 +137,33 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
         _done = true;
         _sink?.Close();
         var failure = _step.FailureOf(error);
+        var span = TakeSpan();
+        if (!_step.IsOptional && span is not null) _setup.Scope.FailedSpan = span;
+        FetchTelemetry.Failed(span, error, decisive: !_step.IsOptional, _step.IsOptional ? "fell_back" : "failure");
         if (!_step.IsOptional) _setup.Scope.EndOnFailure(failure, _setup.Runtime.Log);
         return new FetchFailedException(_step.Index, failure);
     }
 
     protected override void PostStop() => CleanUp();
 
+    private Activity? TakeSpan()
+    {
+        var span = _span;
+        _span = null;
+        return span;
+    }
+
     private void CleanUp()
     {
         if (_cleanedUp) return;
         _cleanedUp = true;
         _sink?.Close();
+        // Stopped before the target replied: the request ended (or was stopped) without this part.
+        if (TakeSpan() is { } span)
+        {
+            var cause = _setup.Scope.Cause;
+            FetchTelemetry.Cancelled(span, cause, cause?.Kind == CancellationCauseKind.SiblingFailed ? _setup.Scope.FailedSpan?.Context ?? default : default);
+        }
         if (_watchedNode is not null) NodeReachability.Get(Context.System).Unwatch(_watchedNode, Self);
         _setup.Runtime.Counters.FetcherStopped();
     }

@@ -22,6 +22,8 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
     private Timer? _budget; // the part's own timeout, when it ends before the request's deadline
     private IActorRef _self = ActorRefs.Nobody;
     private bool _cleanedUp;
+    private Activity? _span;   // the current attempt's span, while someone traces; taken once by whoever ends it
+    private long _ownFiredAt;  // Stopwatch timestamp at which its own token fired (its budget ran out, or its actor stopped)
 
     private Fetcher(TaskFetchStep<TKey> step, FetcherSetup<TKey> setup, AttemptCounter? attempts)
     {
@@ -48,6 +50,26 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
 
     private long _startedAt;
 
+    public Activity? StartAttemptSpan(int attempt)
+    {
+        var span = FetchTelemetry.Start(_setup.Scope.Span, _setup.Runtime, _step.Name, _setup.Scope.RequestId, attempt);
+        if (span is not null) Interlocked.Exchange(ref _span, span);
+        return span;
+    }
+
+    public void AttemptRetried(Exception failure) => FetchTelemetry.Failed(TakeSpan(), failure, decisive: false, outcome: "retried");
+
+    /// <summary>The current attempt's span, for the one who ends it; null when nobody traces or it has ended.</summary>
+    private Activity? TakeSpan() => Interlocked.Exchange(ref _span, null);
+
+    /// <summary>When this fetch's token fired: its own (budget or stop) or the request's, whichever came first; 0 if it has not.</summary>
+    private long TokenFiredAt()
+    {
+        var own = Interlocked.Read(ref _ownFiredAt);
+        var request = _setup.Scope.EndedTimestamp;
+        return own == 0 ? request : request == 0 ? own : Math.Min(own, request);
+    }
+
     protected override void PreStart()
     {
         _setup.Runtime.Counters.FetcherStarted();
@@ -67,7 +89,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         }
         if (task is not null)
         {
-            _run = new FetchRun(_setup, _step, _self);
+            _run = new FetchRun(this, _setup, _step, _self);
             if (task.IsCompleted) _run.OnCompleted(task);
             else
             {
@@ -83,8 +105,17 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
 
         // Thrown before the fetch's first await (or a null task): a failure like any other, unless the request was decided
         // already (the fetch may have started with a fired token), and then it is discarded like any late outcome.
-        if (scope.IsEnded) return;
-        var failure = _step.FailureOf(thrown ?? new InvalidOperationException($"Fetcher '{_step.Name}' returned a null Task."));
+        var error = thrown ?? new InvalidOperationException($"Fetcher '{_step.Name}' returned a null Task.");
+        if (scope.IsEnded)
+        {
+            FetchTelemetry.Cancelled(TakeSpan(), scope.Cause, default);
+            return;
+        }
+        var failure = _step.FailureOf(error);
+        var span = TakeSpan();
+        if (!_step.IsOptional && span is not null) scope.FailedSpan = span;
+        FetchTelemetry.Failed(span, failure.Exception, decisive: !_step.IsOptional, outcome: _step.IsOptional ? "fell_back" : "failure");
+        FetchTelemetry.RecordDuration(_setup.Runtime, _step.Name, Stopwatch.GetElapsedTime(_startedAt), _step.IsOptional ? "fell_back" : "failure", null, failure.Exception);
         if (!_step.IsOptional) scope.EndOnFailure(failure, _setup.Runtime.Log);
         // Akka runs no PostStop for an actor whose PreStart threw: clean up here.
         CleanUp();
@@ -101,7 +132,15 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         var scope = _setup.Scope;
         if (scope.IsEnded || _run is null || !_run.TryTimeOut()) return;
         var budget = _step.Timeout!.Value;
+        var failure = new FetcherFailed(_step.Name, PartTimeoutException.OwnBudget(_step.Name, budget)) { Attempts = _attempts?.Started ?? 1 };
+        if (Volatile.Read(ref _span) is { } span)
+        {
+            // The span stays open until the fetch really ends (or is judged abandoned); its failure is known now.
+            if (!_step.IsOptional) scope.FailedSpan = span;
+            FetchTelemetry.MarkFailed(span, failure.Exception, decisive: !_step.IsOptional, outcome: "timed_out");
+        }
         Volatile.Write(ref _ownCause, CancellationCause.PartTimedOut(_step.Name, budget));
+        Interlocked.Exchange(ref _ownFiredAt, Stopwatch.GetTimestamp());
         try
         {
             _own!.Cancel();
@@ -110,7 +149,6 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         {
             _setup.Runtime.Log.Warning(e, "A cancellation callback of fetch {Fetcher} of {RequestId} threw", _step.Name, scope.RequestId);
         }
-        var failure = new FetcherFailed(_step.Name, PartTimeoutException.OwnBudget(_step.Name, budget)) { Attempts = _attempts?.Started ?? 1 };
         if (!_step.IsOptional) scope.EndOnFailure(failure, _setup.Runtime.Log);
         _self.Tell(new FetchFaulted(failure), _self);
     }
@@ -141,6 +179,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
             return;
         }
         if (stillRunning && !scope.IsEnded) Volatile.Write(ref _ownCause, runtime.StopCause(_setup.Coordinator));
+        if (stillRunning) Interlocked.CompareExchange(ref _ownFiredAt, Stopwatch.GetTimestamp(), 0);
         _own.Cancel();
         // A fetch still running may yet register on the token; the source owns no timer, so leaving it to the GC is safe.
         // Disposing it also unlinks it from the request's token.
@@ -165,8 +204,10 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
     /// <item><c>FinishedLate</c>, <c>FinishedAbandoned</c>: finished after its actor stopped; the outcome is observed and dropped. Final.</item>
     /// </list>
     /// </summary>
-    private sealed class FetchRun(FetcherSetup<TKey> setup, TaskFetchStep<TKey> step, IActorRef fetcher) : ILingeringFetch
+    private sealed class FetchRun(Fetcher<TKey> owner, FetcherSetup<TKey> setup, TaskFetchStep<TKey> step, IActorRef fetcher) : ILingeringFetch
     {
+        private Activity? _abandonedSpan; // ended when judged abandoned; its late completion, if any, is a span of its own
+
         private const int Running = 0, Delivered = 1, Discarded = 2, Lingering = 3, Abandoned = 4, FinishedLate = 5, FinishedAbandoned = 6,
             TimedOut = 7;
         private readonly long _started = Stopwatch.GetTimestamp();
@@ -195,6 +236,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
                 if (log.IsDebugEnabled)
                     log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} after its request ended; discarded", step.Name, scope.RequestId,
                         error is OperationCanceledException ? "cancelled" : "finished");
+                Ended(error, "cancelled");
                 return;
             }
 
@@ -205,10 +247,18 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
                         error is null ? "succeeded" : "failed", LogValues.Milliseconds(Stopwatch.GetElapsedTime(_started)));
                 if (error is null)
                 {
+                    FetchTelemetry.Succeeded(owner.TakeSpan());
+                    FetchTelemetry.RecordDuration(setup.Runtime, step.Name, Stopwatch.GetElapsedTime(_started), "success", null, null);
                     setup.Coordinator.Tell(new PartCompleted(step.Index, step.ResultOf(task)), fetcher);
                     return;
                 }
                 var failure = step.FailureOf(error);
+                var outcome = step.IsOptional ? "fell_back" : "failure";
+                var span = owner.TakeSpan();
+                // Before the scope ends: the siblings whose tokens that fires link their spans to this one.
+                if (!step.IsOptional && span is not null) scope.FailedSpan = span;
+                FetchTelemetry.Failed(span, failure.Exception, decisive: !step.IsOptional, outcome);
+                FetchTelemetry.RecordDuration(setup.Runtime, step.Name, Stopwatch.GetElapsedTime(_started), outcome, null, failure.Exception);
                 if (!step.IsOptional) scope.EndOnFailure(failure, log); // an optional part falls back: its siblings go on
                 fetcher.Tell(new FetchFaulted(failure), fetcher);
                 return;
@@ -219,6 +269,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
                 if (log.IsDebugEnabled)
                     log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} {LateMs} ms after its own budget ran out; discarded", step.Name, scope.RequestId,
                         error is OperationCanceledException ? "cancelled" : "finished", LogValues.Milliseconds(Stopwatch.GetElapsedTime(_started) - step.Timeout!.Value));
+                Ended(error, "timed_out");
                 return;
             }
 
@@ -230,6 +281,13 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
             }
             setup.Runtime.Counters.LingeringEnded(this);
             var late = Stopwatch.GetElapsedTime(StoppedTimestamp);
+            if (abandoned)
+            {
+                FetchTelemetry.LateCompletion(_abandonedSpan, step.Name, late, failed: error is not null);
+                FetchTelemetry.RecordDuration(setup.Runtime, step.Name, Stopwatch.GetElapsedTime(_started), "abandoned", owner.Cause, error);
+                FetchTelemetry.RecordCancellation(setup.Runtime, step.Name, owner.TokenFiredAt());
+            }
+            else Ended(error, "cancelled", late);
             if (abandoned)
                 log.Warning("Abandoned fetch {Fetcher} of {RequestId} finished {LateMs} ms after its token fired; its {Outcome} was discarded",
                     step.Name, scope.RequestId, LogValues.Milliseconds(late), error is null ? "result" : "failure");
@@ -260,11 +318,31 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
             return true;
         }
 
+        /// <summary>
+        /// The fetch ended after its token fired: its span ends with the cause (and a link to the failing sibling's span),
+        /// and its duration and how long it took to stop after its token fired are recorded.
+        /// </summary>
+        private void Ended(Exception? error, string outcome, TimeSpan? late = null)
+        {
+            var cause = owner.Cause;
+            var linkTo = cause?.Kind == CancellationCauseKind.SiblingFailed ? setup.Scope.FailedSpan?.Context ?? default : default;
+            FetchTelemetry.Cancelled(owner.TakeSpan(), cause, linkTo, outcome, late);
+            FetchTelemetry.RecordDuration(setup.Runtime, step.Name, Stopwatch.GetElapsedTime(_started), outcome, cause, error);
+            FetchTelemetry.RecordCancellation(setup.Runtime, step.Name, owner.TokenFiredAt());
+        }
+
         private void CheckAbandoned()
         {
             if (!Move(Lingering, Abandoned)) return;
             var runtime = setup.Runtime;
             runtime.Counters.FetchAbandoned();
+            FetchTelemetry.RecordAbandoned(runtime, step.Name);
+            var cause = owner.Cause;
+            if (owner.TakeSpan() is { } span)
+            {
+                _abandonedSpan = span;
+                FetchTelemetry.Cancelled(span, cause, cause?.Kind == CancellationCauseKind.SiblingFailed ? setup.Scope.FailedSpan?.Context ?? default : default, "abandoned");
+            }
             runtime.Log.Warning("Fetch {Fetcher} of {RequestId} ignored its cancellation for {GraceMs} ms and is abandoned; it keeps running, its outcome will be discarded",
                 step.Name, setup.Scope.RequestId, runtime.Settings.AbandonedFetchGrace.TotalMilliseconds);
         }

@@ -20,9 +20,10 @@ internal sealed class HedgedFetch<TKey, TPart>
     private readonly ICauseSource _causes;
     private readonly Func<CancellationToken, ICauseSource, int, Task<TPart>> _attempt;
     private readonly List<Attempt> _running;
+    private readonly bool _optional;
 
     private HedgedFetch(FetcherSetup<TKey> setup, string fetcher, HedgingPolicy policy, AttemptCounter attempts, CancellationToken token,
-        ICauseSource causes, Func<CancellationToken, ICauseSource, int, Task<TPart>> attempt)
+        ICauseSource causes, Func<CancellationToken, ICauseSource, int, Task<TPart>> attempt, bool optional)
     {
         _setup = setup;
         _fetcher = fetcher;
@@ -32,12 +33,13 @@ internal sealed class HedgedFetch<TKey, TPart>
         _causes = causes;
         _attempt = attempt;
         _running = new List<Attempt>(policy.MaxAttempts);
+        _optional = optional;
     }
 
     /// <summary>Runs the fetch: its part, or the last failure with the attempt count (<see cref="AttemptsExhaustedException"/>).</summary>
-    public static Task<TPart> Run(FetcherSetup<TKey> setup, string fetcher, int index, HedgingPolicy policy, AttemptCounter attempts,
+    public static Task<TPart> Run(FetcherSetup<TKey> setup, string fetcher, int index, bool optional, HedgingPolicy policy, AttemptCounter attempts,
         CancellationToken token, ICauseSource causes, Func<CancellationToken, ICauseSource, int, Task<TPart>> attempt) =>
-        new HedgedFetch<TKey, TPart>(setup, fetcher, policy, attempts, token, causes, attempt).RunAsync(setup.Runtime.Latencies?[index]);
+        new HedgedFetch<TKey, TPart>(setup, fetcher, policy, attempts, token, causes, attempt, optional).RunAsync(setup.Runtime.Latencies?[index]);
 
     private async Task<TPart> RunAsync(LatencyWindow? latencies)
     {
@@ -67,7 +69,9 @@ internal sealed class HedgedFetch<TKey, TPart>
                 {
                     var part = finished.Task.Result;
                     RecordLatency(latencies, finished);
-                    foreach (var loser in _running) loser.Lose(finished.Number);
+                    var winner = finished.TakeSpan();
+                    foreach (var loser in _running) loser.Lose(finished.Number, winner?.Context ?? default);
+                    FetchTelemetry.Succeeded(winner);
                     if (log.IsDebugEnabled && finished.Number > 1)
                         log.Debug("Fetch {Fetcher} of {RequestId} attempt {Attempt} won; {Losers} other attempt(s) cancelled",
                             _fetcher, requestId, finished.Number, _running.Count);
@@ -78,11 +82,17 @@ internal sealed class HedgedFetch<TKey, TPart>
                 // The fetch's own token fired (the request ended, or its own budget ran out): no more attempts; its outcome is moot.
                 if (_token.IsCancellationRequested)
                 {
+                    finished.EndCancelled("cancelled");
                     if (_running.Count == 0) throw last;
                     continue;
                 }
                 var left = _running.Count;
                 if (TryLaunch(delay, hedge: false)) left = -1;
+                var final = _running.Count == 0;
+                var span = finished.TakeSpan();
+                // The last failure, with nothing left to replace it, is the part's: the siblings it cancels link to its span.
+                if (final && !_optional && span is not null) _setup.Scope.FailedSpan = span;
+                FetchTelemetry.Failed(span, last, decisive: final && !_optional);
                 if (log.IsWarningEnabled)
                     log.Warning("Fetch {Fetcher} of {RequestId} attempt {Attempt} of {MaxAttempts} failed ({Error}); {Next}",
                         _fetcher, requestId, finished.Number, _policy.MaxAttempts, Errors.MessageOf(last),
@@ -151,8 +161,11 @@ internal sealed class HedgedFetch<TKey, TPart>
         private readonly CancellationTokenSource _source = CancellationTokenSource.CreateLinkedTokenSource(fetch._token);
         private readonly long _started = Stopwatch.GetTimestamp();
         private CancellationCause? _lost;
+        private ActivityContext _winner;   // the winning attempt's span, for a loser's link
+        private long _firedAt;             // when its token fired because it lost
         private long _orphaned;
         private int _abandoned;
+        private Activity? _span;
 
         public int Number { get; } = number;
         public Task<TPart> Task { get; private set; } = null!;
@@ -160,6 +173,27 @@ internal sealed class HedgedFetch<TKey, TPart>
 
         public CancellationCause? Cause => Volatile.Read(ref _lost) ?? _owner._causes.Cause;
         public TimeSpan? PartRemaining => _owner._causes.PartRemaining;
+
+        public Activity? StartAttemptSpan(int attempt)
+        {
+            var scope = _owner._setup.Scope;
+            return _span = FetchTelemetry.Start(scope.Span, _owner._setup.Runtime, _owner._fetcher, scope.RequestId, attempt);
+        }
+
+        public Activity? TakeSpan() => Interlocked.Exchange(ref _span, null);
+
+        /// <summary>It ended after its token fired: its span says why, linked to the winner's or the failing sibling's.</summary>
+        public void EndCancelled(string outcome, TimeSpan? late = null)
+        {
+            var cause = Cause;
+            var link = cause?.Kind switch
+            {
+                CancellationCauseKind.AttemptLost => _winner,
+                CancellationCauseKind.SiblingFailed => _owner._setup.Scope.FailedSpan?.Context ?? default,
+                _ => default,
+            };
+            FetchTelemetry.Cancelled(TakeSpan(), cause, link, outcome, late);
+        }
         public string RequestId => _owner._setup.Scope.RequestId;
         public string Fetcher => _owner._fetcher;
         public long StoppedTimestamp => Interlocked.Read(ref _orphaned);
@@ -194,9 +228,11 @@ internal sealed class HedgedFetch<TKey, TPart>
         }
 
         /// <summary>Another attempt won: the cause first, then the token, so the attempt sees both.</summary>
-        public void Lose(int winner)
+        public void Lose(int winner, ActivityContext winnerSpan)
         {
+            _winner = winnerSpan;
             Volatile.Write(ref _lost, CancellationCause.AttemptLost(_owner._fetcher, winner));
+            Interlocked.Exchange(ref _firedAt, Stopwatch.GetTimestamp());
             try
             {
                 _source.Cancel();
@@ -213,20 +249,38 @@ internal sealed class HedgedFetch<TKey, TPart>
             var runtime = _owner._setup.Runtime;
             Interlocked.Exchange(ref _orphaned, Stopwatch.GetTimestamp());
             runtime.Counters.LingeringStarted(this);
-            Task.ContinueWith(static (t, state) =>
-            {
-                var attempt = (Attempt)state!;
-                _ = t.Exception; // observed: a loser's fault is never an unobserved task exception
-                attempt._owner._setup.Runtime.Counters.LingeringEnded(attempt);
-                attempt._source.Dispose();
-            }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Task.ContinueWith(static (t, state) => ((Attempt)state!).OrphanEnded(t), this,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             runtime.Scheduler.Advanced.ScheduleOnce(runtime.Settings.AbandonedFetchGrace, () =>
             {
                 if (Task.IsCompleted || Interlocked.Exchange(ref _abandoned, 1) == 1) return;
                 runtime.Counters.FetchAbandoned();
+                FetchTelemetry.RecordAbandoned(runtime, Fetcher);
+                if (TakeSpan() is { } span)
+                {
+                    _abandonedSpan = span;
+                    Interlocked.Exchange(ref _span, span);
+                    EndCancelled("abandoned");
+                }
                 runtime.Log.Warning("Fetch {Fetcher} of {RequestId} attempt {Attempt} ignored its cancellation for {GraceMs} ms and is abandoned",
                     Fetcher, RequestId, Number, runtime.Settings.AbandonedFetchGrace.TotalMilliseconds);
             });
+        }
+
+        private Activity? _abandonedSpan;
+
+        /// <summary>An orphaned attempt ended: observed, out of the leak report, its span ended (or its late completion recorded).</summary>
+        private void OrphanEnded(Task<TPart> task)
+        {
+            _ = task.Exception; // observed: a loser's fault is never an unobserved task exception
+            var runtime = _owner._setup.Runtime;
+            runtime.Counters.LingeringEnded(this);
+            _source.Dispose();
+            var fired = Interlocked.Read(ref _firedAt) is var lost and not 0 ? lost : _owner._setup.Scope.EndedTimestamp;
+            FetchTelemetry.RecordCancellation(runtime, Fetcher, fired);
+            var late = Stopwatch.GetElapsedTime(StoppedTimestamp);
+            if (Volatile.Read(ref _abandoned) == 1) FetchTelemetry.LateCompletion(_abandonedSpan, Fetcher, late, failed: !task.IsCompletedSuccessfully);
+            else EndCancelled(Volatile.Read(ref _lost) is null ? "cancelled" : "lost", late);
         }
     }
 }

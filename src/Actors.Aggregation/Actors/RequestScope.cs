@@ -114,9 +114,18 @@ internal sealed class RequestScope<TKey> : ICauseSource, IDeadLetterSuppression,
     public bool EndOnFailure(FetcherFailed failure, ILoggingAdapter log) =>
         _failureEndsRequest && TryEnd(new FailureEnding(CancellationCause.SiblingFailed(failure.Fetcher), failure), log);
 
+    /// <summary><see cref="Stopwatch"/> timestamp of the scope's ending (when the tokens fired), or 0 while it is open.</summary>
+    public long EndedTimestamp => Interlocked.Read(ref _endedTimestamp);
+
+    private long _endedTimestamp;
+
+    /// <summary>The span of the fetch whose failure decided the request, for its cancelled siblings' spans to link to; set before the scope ends.</summary>
+    public Activity? FailedSpan { get; set; }
+
     private bool TryEnd(object ending, ILoggingAdapter log)
     {
         if (Interlocked.CompareExchange(ref _ending, ending, null) is not null) return false;
+        Interlocked.Exchange(ref _endedTimestamp, Stopwatch.GetTimestamp());
         try
         {
             _token.Cancel();

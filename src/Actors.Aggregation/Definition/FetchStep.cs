@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 
@@ -114,14 +115,29 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
 
     public override object? ResultOf(Task completed) => ((Task<TPart>)completed).Result;
 
-    private Task<TPart> Attempt(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, int attempt) =>
+    /// <summary>One attempt: the fetch delegate, run under the attempt's span (Activity.Current inside it) while someone traces.</summary>
+    private Task<TPart> Attempt(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, int attempt)
+    {
+        var previous = Activity.Current;
+        if (causes.StartAttemptSpan(attempt) is null) return Invoke(setup, cancellationToken, causes, attempt);
+        try
+        {
+            return Invoke(setup, cancellationToken, causes, attempt);
+        }
+        finally
+        {
+            Activity.Current = previous; // the fetch's own flow keeps its span; this thread goes back to what it had
+        }
+    }
+
+    private Task<TPart> Invoke(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, int attempt) =>
         _fetch is not null
             ? _fetch(setup.Scope.Key, cancellationToken)
             : _fetchWithContext!(new FetchContext<TKey>(setup.Scope, Name, attempt, cancellationToken, causes));
 
     private Task<TPart> Hedged(FetcherSetup<TKey> setup, CancellationToken cancellationToken, ICauseSource causes, HedgingPolicy hedging,
         AttemptCounter attempts) =>
-        HedgedFetch<TKey, TPart>.Run(setup, Name, Index, hedging, attempts, cancellationToken, causes,
+        HedgedFetch<TKey, TPart>.Run(setup, Name, Index, IsOptional, hedging, attempts, cancellationToken, causes,
             (token, attemptCauses, attempt) => Attempt(setup, token, attemptCauses, attempt));
 
     /// <summary>
@@ -160,6 +176,7 @@ internal sealed class DelegateFetchStep<TKey, TPart> : TaskFetchStep<TKey>
                     Name, setup.Scope.RequestId, attempt, Errors.MessageOf(failure), Math.Round(backoff, 1), Math.Round(Math.Max(0, remaining), 1));
                 throw new AttemptsExhaustedException(attempt, failure);
             }
+            causes.AttemptRetried(failure);
             log.Warning("Fetch {Fetcher} of {RequestId} attempt {Attempt} of {MaxAttempts} failed ({Error}); retrying in {DelayMs} ms",
                 Name, setup.Scope.RequestId, attempt, retry.MaxAttempts, Errors.MessageOf(failure), Math.Round(backoff, 1));
             await Task.Delay(TimeSpan.FromMilliseconds(backoff), cancellationToken).ConfigureAwait(false);

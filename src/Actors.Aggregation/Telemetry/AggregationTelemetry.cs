@@ -11,8 +11,13 @@ namespace Actors.Aggregation;
 /// <remarks>
 /// Spans: <c>aggregate {aggregator}</c> per request, from its arrival at the aggregator to its reply, the child of the
 /// caller's <see cref="Activity.Current"/> when it built the <see cref="Aggregate{TKey}"/> (carried in the message as W3C
-/// trace context, so it crosses nodes). Metrics: <c>aggregation.request.duration</c> (seconds, by aggregator, policy and
-/// <c>error.type</c>, rejections included) and <c>aggregation.requests.active</c>.
+/// trace context, so it crosses nodes); under it <c>fetch {fetcher}</c> per fetch (per attempt under a retry or hedging
+/// policy), which is <see cref="Activity.Current"/> inside the fetch, so an <c>HttpClient</c> call made there is its child;
+/// and <c>late completion {fetcher}</c> when an abandoned fetch finally ends. Metrics: <c>aggregation.request.duration</c>
+/// (seconds, by aggregator, policy and <c>error.type</c>, rejections included), <c>aggregation.fetch.duration</c> (by
+/// fetcher, outcome and cancellation cause), <c>aggregation.fetch.cancellation.duration</c> (from a token firing to its
+/// fetch ending), <c>aggregation.fetches.abandoned</c>, and the observable <c>aggregation.requests.active</c>,
+/// <c>aggregation.fetches.active</c> and <c>aggregation.fetches.lingering</c>.
 /// </remarks>
 public static class AggregationTelemetry
 {
@@ -36,11 +41,39 @@ internal static class Telemetry
         "aggregation.request.duration", "s", "Duration of aggregation requests, from arrival at the aggregator to the reply",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] });
 
-    private static long _activeRequests;
+    public static readonly Histogram<double> FetchDuration = Meter.CreateHistogram<double>(
+        "aggregation.fetch.duration", "s", "Duration of fetches, from their start to their task's end, by fetcher, outcome and cancellation cause",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] });
 
-    static Telemetry() =>
+    public static readonly Histogram<double> CancellationDuration = Meter.CreateHistogram<double>(
+        "aggregation.fetch.cancellation.duration", "s",
+        "From a fetch's token firing to its task finishing, by fetcher: how cooperative each dependency's client is",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+
+    public static readonly Counter<long> AbandonedFetches = Meter.CreateCounter<long>(
+        "aggregation.fetches.abandoned", "{fetch}", "Fetches still running abandoned-fetch-grace after their token fired, by fetcher");
+
+    private static long _activeRequests;
+    private static long _activeFetches;
+    private static long _lingeringFetches;
+
+    static Telemetry()
+    {
         Meter.CreateObservableUpDownCounter("aggregation.requests.active", static () => Volatile.Read(ref _activeRequests), "{request}",
             "Aggregation requests admitted and not yet answered");
+        Meter.CreateObservableUpDownCounter("aggregation.fetches.active", static () => Volatile.Read(ref _activeFetches), "{fetch}",
+            "Fetcher actors alive");
+        Meter.CreateObservableUpDownCounter("aggregation.fetches.lingering", static () => Volatile.Read(ref _lingeringFetches), "{fetch}",
+            "Fetches still running after their actor stopped (their token fired)");
+    }
+
+    public static void FetcherStarted() => Interlocked.Increment(ref _activeFetches);
+
+    public static void FetcherStopped() => Interlocked.Decrement(ref _activeFetches);
+
+    public static void LingeringStarted() => Interlocked.Increment(ref _lingeringFetches);
+
+    public static void LingeringEnded() => Interlocked.Decrement(ref _lingeringFetches);
 
     // Attribute names.
     public const string AggregatorTag = "aggregation.aggregator";
@@ -48,6 +81,13 @@ internal static class Telemetry
     public const string RequestIdTag = "aggregation.request.id";
     public const string KeyTag = "aggregation.key";
     public const string ErrorTypeTag = "error.type";
+    public const string FetcherTag = "aggregation.fetcher";
+    public const string AttemptTag = "aggregation.fetch.attempt";
+    public const string OutcomeTag = "aggregation.fetch.outcome";
+    public const string CauseTag = "aggregation.cancellation.cause";
+    public const string CauseFetcherTag = "aggregation.cancellation.fetcher";
+    public const string LateTag = "aggregation.fetch.late_ms";
+    public const string TargetTag = "aggregation.ask.target";
 
     public static void RequestAdmitted() => Interlocked.Increment(ref _activeRequests);
 
