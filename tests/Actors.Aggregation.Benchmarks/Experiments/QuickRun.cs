@@ -54,6 +54,7 @@ public static class QuickRun
         if (Wants("scaling")) verdicts.Add(await ScalingSectionAsync());
         if (Wants("nodes")) await NodesSectionAsync();
         if (Wants("hotkey")) await CoalescingExperiments.HotKeySectionAsync(Progress, Print);
+        if (Wants("tail")) await HedgingExperiments.TailSectionAsync(Progress, Print);
 
         Console.WriteLine($"(measured in {clock.Elapsed.TotalSeconds:0} s)");
         Console.WriteLine();
