@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Actors.Tests.Shared;
 using Akka.Actor;
 using Akka.Hosting;
@@ -103,6 +104,35 @@ public sealed class LoggingSpecs
                 var elapsed = Assert.IsType<ScalarValue>(logged.Properties["ElapsedMs"]).Value;
                 Assert.Equal(Math.Round(Convert.ToDouble(elapsed, System.Globalization.CultureInfo.InvariantCulture), 1), elapsed);
             }
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_traced_requests_event_must_carry_the_trace_and_span_ids_of_its_request_span()
+    {
+        var sink = new CollectingSink();
+        using var host = Host(sink, LogLevel.InfoLevel, Fetches.After<int, string>(TimeSpan.FromMilliseconds(5), "Name: Alice"));
+        await host.StartAsync();
+        ActivityTraceId? trace = null;
+        using var spans = new SpanRecorder(() => trace);
+        try
+        {
+            var aggregator = await host.Services.GetRequiredService<IRequiredActor<Dashboard>>().GetAsync();
+            using (var caller = SpanRecorder.Caller.StartActivity("GET /dashboard/1"))
+            {
+                trace = caller!.TraceId;
+                Assert.IsType<AggregateSucceeded<string>>(
+                    await aggregator.Ask<IAggregateReply>(new Aggregate<int>(1) { RequestId = "traced-log" }, TimeSpan.FromSeconds(10)));
+            }
+
+            var logged = await sink.WaitFor(e => Has(e, LogEventLevel.Information, "RequestId", "traced-log"));
+            var request = Assert.Single(spans.Stopped, a => a.OperationName == "aggregate dashboard");
+            Assert.Equal(request.TraceId.ToHexString(), Assert.IsType<ScalarValue>(logged.Properties["TraceId"]).Value?.ToString());
+            Assert.Equal(request.SpanId.ToHexString(), Assert.IsType<ScalarValue>(logged.Properties["SpanId"]).Value?.ToString());
         }
         finally
         {

@@ -247,6 +247,10 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         return new AggregateFailed(_scope.RequestId, failure!) { Elapsed = elapsed };
     }
 
+    /// <summary>
+    /// The request's one log event, at the level its outcome deserves. While it is traced, the event also carries the
+    /// request span's <c>TraceId</c> and <c>SpanId</c>, so a log line can be found from its trace and the other way round.
+    /// </summary>
     private void Log(IAggregateReply reply)
     {
         var log = _runtime.Log;
@@ -254,39 +258,51 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         switch (reply)
         {
             case AggregateFailed when _requesterGone:
-                if (log.IsInfoEnabled)
-                    log.Info("Aggregation {RequestId} {Outcome} after {ElapsedMs} ms: its requester terminated; fetchers stopped",
-                        _scope.RequestId, "abandoned-by-requester", elapsedMs);
+                Write(LogLevel.InfoLevel, "Aggregation {RequestId} {Outcome} after {ElapsedMs} ms: its requester terminated; fetchers stopped",
+                    _scope.RequestId, "abandoned-by-requester", elapsedMs);
                 break;
             case AggregateFailed { Reason: AggregationCancelled { Reason: AggregationCancelled.ByRequester } } cancelled:
                 // The requester's own choice (a client that went away, say): routine, not a warning.
-                if (log.IsInfoEnabled)
-                    log.Info("Aggregation {RequestId} {Outcome} in {ElapsedMs} ms: {Reason}",
-                        _scope.RequestId, "cancelled", elapsedMs, cancelled.Reason.Describe());
+                Write(LogLevel.InfoLevel, "Aggregation {RequestId} {Outcome} in {ElapsedMs} ms: {Reason}",
+                    _scope.RequestId, "cancelled", elapsedMs, cancelled.Reason.Describe());
                 break;
             case AggregateFailed failed:
-                if (log.IsWarningEnabled)
-                    log.Warning("Aggregation {RequestId} {Outcome} in {ElapsedMs} ms: {Reason}",
-                        _scope.RequestId, OutcomeOf(failed.Reason), elapsedMs, failed.Reason.Describe());
+                Write(LogLevel.WarningLevel, "Aggregation {RequestId} {Outcome} in {ElapsedMs} ms: {Reason}",
+                    _scope.RequestId, OutcomeOf(failed.Reason), elapsedMs, failed.Reason.Describe());
                 break;
             case AggregateCompleted<TResult> completed when !completed.AllSucceeded:
                 if (log.IsWarningEnabled)
-                    log.Warning("Aggregation {RequestId} {Outcome} in {ElapsedMs} ms with {Incomplete} of {Count} parts missing: {Parts}",
+                    Write(LogLevel.WarningLevel, "Aggregation {RequestId} {Outcome} in {ElapsedMs} ms with {Incomplete} of {Count} parts missing: {Parts}",
                         _scope.RequestId, "completed-partially", elapsedMs, _parts.Count - _parts.Succeeded, _parts.Count,
                         string.Join(", ", completed.Parts.Where(o => o.Status != PartStatus.Succeeded).Select(o => $"{o.Fetcher}={o.Status}")));
                 break;
             case AggregateSucceeded<TResult> { FellBack.Count: > 0 } degraded:
                 if (log.IsWarningEnabled)
-                    log.Warning("Aggregation {RequestId} {Outcome} in {ElapsedMs} ms with {FellBack} of {Count} parts fallen back: {Parts}",
+                    Write(LogLevel.WarningLevel, "Aggregation {RequestId} {Outcome} in {ElapsedMs} ms with {FellBack} of {Count} parts fallen back: {Parts}",
                         _scope.RequestId, "succeeded-with-fallbacks", elapsedMs, degraded.FellBack.Count, _parts.Count,
                         string.Join(", ", degraded.FellBack.Select(o => $"{o.Fetcher} ({(o.Error is { } e ? Errors.Describe(e) : "no error")})")));
                 break;
             default:
-                if (log.IsInfoEnabled)
-                    log.Info("Aggregation {RequestId} {Outcome} in {ElapsedMs} ms", _scope.RequestId,
-                        reply is AggregateCompleted<TResult> ? "completed" : "succeeded", elapsedMs);
+                Write(LogLevel.InfoLevel, "Aggregation {RequestId} {Outcome} in {ElapsedMs} ms", _scope.RequestId,
+                    reply is AggregateCompleted<TResult> ? "completed" : "succeeded", elapsedMs);
                 break;
         }
+    }
+
+    private void Write(LogLevel level, string template, params object[] values)
+    {
+        var log = _runtime.Log;
+        if (!log.IsEnabled(level)) return;
+        if (_scope.Span is not { } span)
+        {
+            log.Log(level, template, values);
+            return;
+        }
+        var traced = new object[values.Length + 2];
+        values.CopyTo(traced, 0);
+        traced[^2] = span.TraceId.ToHexString();
+        traced[^1] = span.SpanId.ToHexString();
+        log.Log(level, template + " (trace {TraceId}, span {SpanId})", traced);
     }
 
     /// <summary>

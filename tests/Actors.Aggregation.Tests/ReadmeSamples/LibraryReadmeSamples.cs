@@ -327,7 +327,9 @@ public sealed class LibraryReadmeSamples(ITestOutputHelper output) : Aggregation
         foreach (var part in reply.FellBack) // PartStatus.FellBack: the fallback value, and why
             Console.WriteLine($"{part.Fetcher} fell back: {part.Error?.Message}"); // recommendations fell back: recommendations are down
         // snippet:end
-        Assert.Equal(new Dashboard(new Profile("Alice"), Recs.None), reply.Result);
+        // compared by parts: with serialize-messages = on the reply is a copy, and a record compares its list by reference
+        Assert.Equal(new Profile("Alice"), reply.Result.Profile);
+        Assert.Empty(reply.Result.Recommendations.Items);
         Assert.Equal("recommendations", reply.FellBack.Single().Fetcher);
         AssertSameError(recs.Down, reply.FellBack.Single().Error);
     }
