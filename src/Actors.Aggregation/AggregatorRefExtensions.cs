@@ -10,9 +10,9 @@ public static class AggregatorRefExtensions
 
     /// <summary>
     /// Runs one request on <paramref name="aggregator"/> (an Ask) and returns its combined result (under
-    /// <see cref="CompletionPolicy.CollectAll"/>, the combination of the parts that succeeded; ask for
-    /// <see cref="AggregateCompleted{TResult}"/> directly to see every part's outcome). It waits for the aggregation's own
-    /// deadline, never for the host's <c>akka.actor.ask-timeout</c>.
+    /// <see cref="CompletionPolicy.CollectAll"/>, the combination of the parts that succeeded; call
+    /// <see cref="AggregateReplyAsync{TKey}"/> to see every part's outcome, or which optional parts fell back). It waits for
+    /// the aggregation's own deadline, never for the host's <c>akka.actor.ask-timeout</c>.
     /// Cancelling <paramref name="cancellationToken"/> cancels the request (only this call can: it is the request's
     /// requester), so every fetch's token fires, and throws <see cref="OperationCanceledException"/> at once, without
     /// waiting for the aggregator to confirm.
@@ -29,12 +29,38 @@ public static class AggregatorRefExtensions
     public static async Task<TResult> AggregateAsync<TKey, TResult>(
         this IActorRef aggregator, TKey key, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
+        var reply = await AggregateReplyAsync(aggregator, key, timeout, cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            AggregateSucceeded<TResult> succeeded => succeeded.Result,
+            AggregateCompleted<TResult> completed => completed.Result,
+            AggregateFailed failed => throw new AggregationFailedException(failed.Reason),
+            _ => throw new InvalidOperationException(
+                $"{aggregator.Path} answered with {reply.GetType().Name}, not AggregateSucceeded<{typeof(TResult).Name}>: check the TResult type argument."),
+        };
+    }
+
+    /// <summary>
+    /// Runs one request on <paramref name="aggregator"/> (an Ask) and returns its reply as it came:
+    /// <see cref="AggregateSucceeded{TResult}"/> (with the parts that fell back), <see cref="AggregateCompleted{TResult}"/>
+    /// (every part's outcome) or <see cref="AggregateFailed"/> (the first cause; a failure is an answer here, not an
+    /// exception). Waiting and cancelling work as in <see cref="AggregateAsync{TKey, TResult}"/>; an aggregator that is not
+    /// running is answered <see cref="AggregationCancelled"/>.
+    /// </summary>
+    /// <param name="aggregator">An aggregator made with <see cref="AggregatorActor.Props{TKey}(AggregationDefinition{TKey}, AggregationSettings?)"/>.</param>
+    /// <param name="key">The request key.</param>
+    /// <param name="timeout">This request's deadline; null uses the definition's.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    public static async Task<IAggregateReply> AggregateReplyAsync<TKey>(
+        this IActorRef aggregator, TKey key, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(aggregator);
         cancellationToken.ThrowIfCancellationRequested();
-        if (IsStoppedLocalActor(aggregator))
-            throw new AggregationFailedException(new AggregationCancelled($"the aggregator {aggregator.Path} is not running"));
-
         var requestId = Guid.NewGuid().ToString("N");
+        if (IsStoppedLocalActor(aggregator))
+            return new AggregateFailed(requestId, new AggregationCancelled($"the aggregator {aggregator.Path} is not running"));
+
         var request = new Aggregate<TKey>(key) { RequestId = requestId, Timeout = timeout };
         // Infinite, not null: null would mean the host's ask-timeout, which knows nothing of this aggregation's deadline.
         // An invalid timeout is sent as it is, for the aggregator to reject with its reason.
@@ -70,24 +96,15 @@ public static class AggregatorRefExtensions
             }
         }
 
-        IAggregateReply reply;
         try
         {
-            reply = await ask.ConfigureAwait(false);
+            return await ask.ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {
-            throw new AggregationFailedException(new AggregationCancelled(
+            return new AggregateFailed(requestId, new AggregationCancelled(
                 $"no reply from {aggregator.Path} within {askTimeout}; is the aggregator running?"));
         }
-        return reply switch
-        {
-            AggregateSucceeded<TResult> succeeded => succeeded.Result,
-            AggregateCompleted<TResult> completed => completed.Result,
-            AggregateFailed failed => throw new AggregationFailedException(failed.Reason),
-            _ => throw new InvalidOperationException(
-                $"{aggregator.Path} answered with {reply.GetType().Name}, not AggregateSucceeded<{typeof(TResult).Name}>: check the TResult type argument."),
-        };
     }
 
     /// <summary>

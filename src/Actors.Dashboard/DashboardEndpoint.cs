@@ -5,12 +5,19 @@ using Akka.Hosting;
 namespace Actors.Dashboard;
 
 /// <summary>
-/// <c>GET /dashboard/{id}</c>: runs the aggregation. 200 with the combined text; otherwise an RFC 7807 ProblemDetails body
+/// <c>GET /dashboard/{id}</c>: runs the aggregation. 200 with the combined text (with <see cref="FallbackHeader"/> when an
+/// optional part fell back); otherwise an RFC 7807 ProblemDetails body
 /// whose <c>cause</c> names the failure and whose <c>failedFetcher</c> or <c>pendingFetchers</c> name the fetchers involved:
 /// 502 FetcherFailed, 504 DeadlineExceeded, 503 RequestRejected, AggregationCancelled or NodeFailed, 500 CombineFailed.
 /// </summary>
 public static class DashboardEndpoint
 {
+    /// <summary>
+    /// The header of a 200 answer some of whose parts fell back (an optional <c>orders</c> part whose service failed): the
+    /// fetchers' names, comma-separated. The body shows the fallback in the part's place.
+    /// </summary>
+    public const string FallbackHeader = "X-Aggregation-Fallback";
+
     /// <summary>Maps the endpoint.</summary>
     public static void Map(IEndpointRouteBuilder endpoints) =>
         endpoints.MapGet("/dashboard/{id:int}", HandleAsync);
@@ -28,11 +35,17 @@ public static class DashboardEndpoint
         {
             var aggregator = await required.GetAsync(context.RequestAborted);
             // The client's disconnect cancels the aggregation, and through it both downstream requests.
-            return Results.Text(await aggregator.AggregateAsync<int, string>(id, cancellationToken: context.RequestAborted));
-        }
-        catch (AggregationFailedException failed)
-        {
-            return ProblemFor(failed.Reason, instance, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            switch (await aggregator.AggregateReplyAsync(id, cancellationToken: context.RequestAborted))
+            {
+                case AggregateSucceeded<string> succeeded:
+                    if (succeeded.FellBack.Count > 0)
+                        context.Response.Headers[FallbackHeader] = string.Join(", ", succeeded.FellBack.Select(p => p.Fetcher));
+                    return Results.Text(succeeded.Result);
+                case AggregateFailed failed:
+                    return ProblemFor(failed.Reason, instance, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                case var other:
+                    throw new InvalidOperationException($"The dashboard's aggregator answered {other.GetType().Name}, not AggregateSucceeded<string>.");
+            }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

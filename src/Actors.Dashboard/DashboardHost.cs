@@ -92,7 +92,7 @@ public static class DashboardHost
                 loggers.ClearLoggers();
                 loggers.AddLoggerFactory();
             });
-            var definition = DashboardAggregator.Definition(services.GetRequiredService<DownstreamClient>());
+            var definition = DashboardAggregator.Definition(services.GetRequiredService<DownstreamClient>(), settings.OrdersPart);
             if (settings.Cluster is { } cluster) JoinCluster(akka, cluster, definition);
             else akka.WithAggregator<DashboardAggregator, int>(definition);
         });

@@ -25,9 +25,11 @@ public sealed class DashboardSettings
     /// <summary>The configuration section of the dashboard's aggregator (the default for <see cref="DashboardAggregator"/>).</summary>
     public static readonly string AggregatorSection = AggregatorOptions.DefaultConfigurationSection(typeof(DashboardAggregator));
 
-    private DashboardSettings(string urls, ServiceBehaviour profile, ServiceBehaviour orders, AggregatorOptions aggregator, DashboardClusterSettings? cluster)
+    private DashboardSettings(string urls, ServiceBehaviour profile, ServiceBehaviour orders, DashboardOrdersPart ordersPart,
+        AggregatorOptions aggregator, DashboardClusterSettings? cluster)
     {
         Cluster = cluster;
+        OrdersPart = ordersPart;
         Urls = urls;
         Profile = profile;
         Orders = orders;
@@ -43,6 +45,9 @@ public sealed class DashboardSettings
     /// <summary>How the orders service behaves at start (<c>Dashboard:Services:Orders</c>).</summary>
     public ServiceBehaviour Orders { get; }
 
+    /// <summary>How the aggregation treats its <c>orders</c> part (<c>Dashboard:Orders</c>): required by default.</summary>
+    public DashboardOrdersPart OrdersPart { get; }
+
     /// <summary>The aggregator's options from <c>Aggregation:Dashboard</c>, checked by the hosting library's own reader.</summary>
     public AggregatorOptions Aggregator { get; }
 
@@ -57,7 +62,7 @@ public sealed class DashboardSettings
     public static DashboardSettings Read(IConfiguration configuration, string? urlsOverride = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        RequireKnown(configuration.GetSection("Dashboard"), "the dashboard", "Services", "Cluster");
+        RequireKnown(configuration.GetSection("Dashboard"), "the dashboard", "Services", "Orders", "Cluster");
         var services = configuration.GetSection("Dashboard:Services");
         RequireKnown(services, "the services", "Profile", "Orders");
         var profile = ReadService(services.GetSection("Profile"), new ServiceBehaviour(TimeSpan.FromMilliseconds(200), 0));
@@ -69,7 +74,26 @@ public sealed class DashboardSettings
 
         var urls = urlsOverride ?? configuration["Urls"] ?? DefaultUrls;
         CheckUrls(urls, urlsOverride is null ? "Urls" : "the demo's address");
-        return new DashboardSettings(urls, profile, orders, aggregator, ReadCluster(configuration.GetSection("Dashboard:Cluster")));
+        return new DashboardSettings(urls, profile, orders, ReadOrdersPart(configuration.GetSection("Dashboard:Orders")), aggregator,
+            ReadCluster(configuration.GetSection("Dashboard:Cluster")));
+    }
+
+    private static DashboardOrdersPart ReadOrdersPart(IConfigurationSection section)
+    {
+        RequireKnown(section, "the orders part", "Optional", "Timeout");
+        var optional = false;
+        if (section["Optional"] is { Length: > 0 } optionalText && !bool.TryParse(optionalText.Trim(), out optional))
+            throw new DashboardConfigurationException(section.Path + ":Optional",
+                $"{section.Path}:Optional must be true (the dashboard answers without its orders when they fail) or false, but was '{optionalText}'.");
+        TimeSpan? timeout = null;
+        if (section["Timeout"] is { Length: > 0 } timeoutText)
+        {
+            if (!TryParseDuration(timeoutText, out var parsed) || parsed <= TimeSpan.Zero)
+                throw new DashboardConfigurationException(section.Path + ":Timeout",
+                    $"{section.Path}:Timeout must be a positive duration such as 300ms, but was '{timeoutText}'.");
+            timeout = parsed;
+        }
+        return new DashboardOrdersPart(optional, timeout);
     }
 
     private static DashboardClusterSettings? ReadCluster(IConfigurationSection section)
@@ -163,6 +187,12 @@ public sealed class DashboardSettings
         return true;
     }
 }
+
+/// <summary>How the aggregation treats its <c>orders</c> part (<c>Dashboard:Orders</c>).</summary>
+/// <param name="Optional">When true, a failing or timed-out orders fetch falls back to <see cref="DashboardAggregator.OrdersFallback"/>
+/// instead of failing the request; the profile is still cancelled by nothing but its own failure or the deadline.</param>
+/// <param name="Timeout">The orders fetch's own budget inside the request's deadline; null: the request's deadline alone.</param>
+public sealed record DashboardOrdersPart(bool Optional, TimeSpan? Timeout);
 
 /// <summary>The host as a member of an Akka.NET cluster (<c>Dashboard:Cluster</c>).</summary>
 /// <param name="Roles"><c>front</c> (serves <c>GET /dashboard/{id}</c> through the cluster front), <c>worker</c> (runs the aggregators), or both.</param>

@@ -82,4 +82,31 @@ public sealed class ReplySpecs(ITestOutputHelper output) : AggregationSpec(outpu
 
         Assert.Contains("AggregateSucceeded<Int32>", error.Message);
     }
+
+    [Fact]
+    public async Task AggregateReplyAsync_must_return_the_reply_as_it_came_a_failure_included()
+    {
+        var definition = Aggregation.For<int>()
+            .Fetch("echo", async (int id, CancellationToken ct) =>
+            {
+                await Task.Delay(Ms(5), ct);
+                return id > 0 ? $"#{id}" : throw new InvalidOperationException("no such id");
+            })
+            .Fetch("extra", (int _, CancellationToken _) => Task.FromException<string>(new TimeoutException("extra is down")),
+                new FetchOptions { Fallback = Fallback.To("none") })
+            .WithTimeout(TimeSpan.FromSeconds(10))
+            .Build();
+        var aggregator = Sys.ActorOf(AggregatorActor.Props(definition));
+
+        var succeeded = Assert.IsType<AggregateSucceeded<string>>(await aggregator.AggregateReplyAsync(1));
+        Assert.Equal("#1 | none", succeeded.Result);
+        Assert.Equal("extra", Assert.Single(succeeded.FellBack).Fetcher);
+
+        var failed = Assert.IsType<AggregateFailed>(await aggregator.AggregateReplyAsync(0));
+        Assert.Equal("echo", Assert.IsType<FetcherFailed>(failed.Reason).Fetcher);
+
+        await aggregator.GracefulStop(Generous);
+        var stopped = Assert.IsType<AggregateFailed>(await aggregator.AggregateReplyAsync(1));
+        Assert.Contains("not running", Assert.IsType<AggregationCancelled>(stopped.Reason).Reason);
+    }
 }

@@ -109,6 +109,9 @@ public sealed partial class ProgramSpecs(ITestOutputHelper output)
     [InlineData("demo", "--Dashboard:Services:Orders:FailureRate=2", "Dashboard:Services:Orders:FailureRate")]
     [InlineData("demo", "--Dashboard:Services:Profile:Latancy=1s", "Dashboard:Services:Profile:Latancy")]
     [InlineData("serve", "--urls=https://127.0.0.1:5999", "Urls")]
+    [InlineData("demo", "--Dashboard:Orders:Optional=maybe", "Dashboard:Orders:Optional")]
+    [InlineData("demo", "--Dashboard:Orders:Timeout=0s", "Dashboard:Orders:Timeout")]
+    [InlineData("demo", "--Dashboard:Orders:Fallback=none", "Dashboard:Orders:Fallback")]
     public async Task Bad_configuration_must_exit_2_with_one_line_naming_the_setting(string command, string argument, string setting)
     {
         var (exitCode, stdout, stderr) = await DashboardProcess.RunAsync(command, argument);
