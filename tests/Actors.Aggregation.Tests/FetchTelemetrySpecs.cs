@@ -110,6 +110,10 @@ public sealed class FetchTelemetrySpecs(ITestOutputHelper output) : AggregationS
             Assert.Equal(("cancelled", "sibling_failed", "orders"),
                 (sibling.GetTagItem("aggregation.fetch.outcome"), sibling.GetTagItem("aggregation.cancellation.cause"), sibling.GetTagItem("aggregation.cancellation.fetcher")));
             Assert.Equal(orders.SpanId, Assert.Single(sibling.Links).Context.SpanId);
+            // When its token fired, as an event: after it started, no later than it ended, and not before orders failed.
+            var fired = Assert.Single(sibling.Events, e => e.Name == "aggregation.token_fired").Timestamp;
+            Assert.InRange(fired, sibling.StartTimeUtc, sibling.StartTimeUtc + sibling.Duration + Ms(1));
+            Assert.True(fired >= orders.StartTimeUtc + orders.Duration - Ms(1), $"fired at {fired:O}, orders failed at {orders.StartTimeUtc + orders.Duration:O}");
         }
         Assert.Equal(ActivityStatusCode.Error, (await spans.AwaitSingleAsync(this, "aggregate failing-spans", Generous)).Status);
     }
@@ -149,6 +153,9 @@ public sealed class FetchTelemetrySpecs(ITestOutputHelper output) : AggregationS
         var stubborn = await spans.AwaitSingleAsync(this, "fetch stubborn", Generous);
         Assert.Equal(("abandoned", "sibling_failed"), (stubborn.GetTagItem("aggregation.fetch.outcome"), stubborn.GetTagItem("aggregation.cancellation.cause")));
         Assert.Empty(spans.Named("late completion stubborn"));
+        // Its token fired when orders failed, a grace period before the span ended.
+        var fired = Assert.Single(stubborn.Events, e => e.Name == "aggregation.token_fired").Timestamp;
+        Assert.True(stubborn.StartTimeUtc + stubborn.Duration - fired >= Ms(50), $"fired {(stubborn.StartTimeUtc + stubborn.Duration - fired).TotalMilliseconds} ms before the end");
 
         release.SetResult();
         var late = await spans.AwaitSingleAsync(this, "late completion stubborn", Generous);

@@ -162,7 +162,8 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
         if (TakeSpan() is { } span)
         {
             var cause = _setup.Scope.Cause;
-            FetchTelemetry.Cancelled(span, cause, cause?.Kind == CancellationCauseKind.SiblingFailed ? _setup.Scope.FailedSpan?.Context ?? default : default);
+            FetchTelemetry.Cancelled(span, cause, cause?.Kind == CancellationCauseKind.SiblingFailed ? _setup.Scope.FailedSpan?.Context ?? default : default,
+                _setup.Scope.EndedTimestamp);
         }
         if (_watchedNode is not null) NodeReachability.Get(Context.System).Unwatch(_watchedNode, Self);
         _setup.Runtime.Counters.FetcherStopped();

@@ -108,7 +108,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         var error = thrown ?? new InvalidOperationException($"Fetcher '{_step.Name}' returned a null Task.");
         if (scope.IsEnded)
         {
-            FetchTelemetry.Cancelled(TakeSpan(), scope.Cause, default);
+            FetchTelemetry.Cancelled(TakeSpan(), scope.Cause, default, scope.EndedTimestamp);
             return;
         }
         var failure = _step.FailureOf(error);
@@ -326,7 +326,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
         {
             var cause = owner.Cause;
             var linkTo = cause?.Kind == CancellationCauseKind.SiblingFailed ? setup.Scope.FailedSpan?.Context ?? default : default;
-            FetchTelemetry.Cancelled(owner.TakeSpan(), cause, linkTo, outcome, late);
+            FetchTelemetry.Cancelled(owner.TakeSpan(), cause, linkTo, owner.TokenFiredAt(), outcome, late);
             FetchTelemetry.RecordDuration(setup.Runtime, step.Name, Stopwatch.GetElapsedTime(_started), outcome, cause, error);
             FetchTelemetry.RecordCancellation(setup.Runtime, step.Name, owner.TokenFiredAt());
         }
@@ -341,7 +341,8 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
             if (owner.TakeSpan() is { } span)
             {
                 _abandonedSpan = span;
-                FetchTelemetry.Cancelled(span, cause, cause?.Kind == CancellationCauseKind.SiblingFailed ? setup.Scope.FailedSpan?.Context ?? default : default, "abandoned");
+                FetchTelemetry.Cancelled(span, cause, cause?.Kind == CancellationCauseKind.SiblingFailed ? setup.Scope.FailedSpan?.Context ?? default : default,
+                    owner.TokenFiredAt(), "abandoned");
             }
             runtime.Log.Warning("Fetch {Fetcher} of {RequestId} ignored its cancellation for {GraceMs} ms and is abandoned; it keeps running, its outcome will be discarded",
                 step.Name, setup.Scope.RequestId, runtime.Settings.AbandonedFetchGrace.TotalMilliseconds);

@@ -192,11 +192,14 @@ internal sealed class HedgedFetch<TKey, TPart>
                 CancellationCauseKind.SiblingFailed => _owner._setup.Scope.FailedSpan?.Context ?? default,
                 _ => default,
             };
-            FetchTelemetry.Cancelled(TakeSpan(), cause, link, outcome, late);
+            FetchTelemetry.Cancelled(TakeSpan(), cause, link, FiredAt, outcome, late);
         }
         public string RequestId => _owner._setup.Scope.RequestId;
         public string Fetcher => _owner._fetcher;
         public long StoppedTimestamp => Interlocked.Read(ref _orphaned);
+
+        /// <summary>When its token fired: when it lost, else when its request ended; 0 if neither yet.</summary>
+        private long FiredAt => Interlocked.Read(ref _firedAt) is var lost and not 0 ? lost : _owner._setup.Scope.EndedTimestamp;
         public bool IsAbandoned => Volatile.Read(ref _abandoned) == 1;
 
         public void Start()
@@ -276,8 +279,7 @@ internal sealed class HedgedFetch<TKey, TPart>
             var runtime = _owner._setup.Runtime;
             runtime.Counters.LingeringEnded(this);
             _source.Dispose();
-            var fired = Interlocked.Read(ref _firedAt) is var lost and not 0 ? lost : _owner._setup.Scope.EndedTimestamp;
-            FetchTelemetry.RecordCancellation(runtime, Fetcher, fired);
+            FetchTelemetry.RecordCancellation(runtime, Fetcher, FiredAt);
             var late = Stopwatch.GetElapsedTime(StoppedTimestamp);
             if (Volatile.Read(ref _abandoned) == 1) FetchTelemetry.LateCompletion(_abandonedSpan, Fetcher, late, failed: !task.IsCompletedSuccessfully);
             else EndCancelled(Volatile.Read(ref _lost) is null ? "cancelled" : "lost", late);

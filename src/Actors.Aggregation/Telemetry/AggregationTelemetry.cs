@@ -89,6 +89,9 @@ internal static class Telemetry
     public const string LateTag = "aggregation.fetch.late_ms";
     public const string TargetTag = "aggregation.ask.target";
 
+    // Event names.
+    public const string TokenFiredEvent = "aggregation.token_fired";
+
     public static void RequestAdmitted() => Interlocked.Increment(ref _activeRequests);
 
     public static void RequestAnswered() => Interlocked.Decrement(ref _activeRequests);

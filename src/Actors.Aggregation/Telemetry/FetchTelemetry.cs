@@ -59,12 +59,17 @@ internal static class FetchTelemetry
     /// <summary>
     /// The fetch ended after its token fired (<paramref name="outcome"/>: <c>cancelled</c>, <c>timed_out</c>, <c>lost</c>, or
     /// <c>abandoned</c> when judged so). The cause's kind and the fetcher that caused it are attributes; a sibling's failure
-    /// is also a link to that sibling's span (<paramref name="cause"/>d by <paramref name="linkTo"/>).
+    /// is also a link to that sibling's span (<paramref name="cause"/>d by <paramref name="linkTo"/>). The moment the token
+    /// fired (<paramref name="firedTimestamp"/>, a Stopwatch timestamp; 0 if unknown) is an event on the span, so a reader
+    /// sees both when the fetch was told to stop and when it did.
     /// </summary>
-    public static void Cancelled(Activity? span, CancellationCause? cause, ActivityContext linkTo, string outcome = "cancelled", TimeSpan? late = null)
+    public static void Cancelled(Activity? span, CancellationCause? cause, ActivityContext linkTo, long firedTimestamp,
+        string outcome = "cancelled", TimeSpan? late = null)
     {
         if (span is null) return;
         span.SetTag(Telemetry.OutcomeTag, outcome);
+        if (firedTimestamp != 0)
+            span.AddEvent(new ActivityEvent(Telemetry.TokenFiredEvent, DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(firedTimestamp)));
         if (cause is not null)
         {
             span.SetTag(Telemetry.CauseTag, CauseName(cause.Kind));
