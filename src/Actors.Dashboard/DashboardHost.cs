@@ -57,7 +57,10 @@ public static class DashboardHost
     /// <param name="mode">Demo listens on <see cref="DemoUrls"/>; serve on <c>Urls</c>.</param>
     /// <exception cref="DashboardConfigurationException">A dashboard setting is wrong.</exception>
     /// <exception cref="AggregationConfigurationException">An aggregation setting is wrong.</exception>
-    public static WebApplication Build(string[] args, DashboardMode mode)
+    public static WebApplication Build(string[] args, DashboardMode mode) => Build(args, mode, null);
+
+    /// <summary>Builds the host, with a spec's own exporters added to its OpenTelemetry SDK.</summary>
+    internal static WebApplication Build(string[] args, DashboardMode mode, DashboardTelemetryHooks? telemetry)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var configDirectory = Path.Combine(AppContext.BaseDirectory, "config");
@@ -83,6 +86,7 @@ public static class DashboardHost
         builder.Services.AddHttpClient(DownstreamClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddSingleton<LoopbackServices>();
         builder.Services.AddSingleton<DownstreamClient>();
+        DashboardTelemetry.Add(builder.Services, settings.Telemetry, telemetry);
 
         builder.Services.AddAkka("dashboard", (akka, services) =>
         {
@@ -100,6 +104,7 @@ public static class DashboardHost
         var app = builder.Build();
         app.Services.GetRequiredService<LoopbackServices>().Map(app);
         DashboardEndpoint.Map(app);
+        DashboardTelemetry.Map(app, settings.Telemetry);
         return app;
     }
 

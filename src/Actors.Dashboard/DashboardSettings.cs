@@ -26,8 +26,9 @@ public sealed class DashboardSettings
     public static readonly string AggregatorSection = AggregatorOptions.DefaultConfigurationSection(typeof(DashboardAggregator));
 
     private DashboardSettings(string urls, ServiceBehaviour profile, ServiceBehaviour orders, DashboardOrdersPart ordersPart,
-        AggregatorOptions aggregator, DashboardClusterSettings? cluster)
+        AggregatorOptions aggregator, DashboardClusterSettings? cluster, DashboardTelemetrySettings telemetry)
     {
+        Telemetry = telemetry;
         Cluster = cluster;
         OrdersPart = ordersPart;
         Urls = urls;
@@ -51,6 +52,9 @@ public sealed class DashboardSettings
     /// <summary>The aggregator's options from <c>Aggregation:Dashboard</c>, checked by the hosting library's own reader.</summary>
     public AggregatorOptions Aggregator { get; }
 
+    /// <summary>Where the host's traces and metrics go (<c>Dashboard:Telemetry</c>); nowhere by default.</summary>
+    public DashboardTelemetrySettings Telemetry { get; }
+
     /// <summary>Whether and how the host joins an Akka.NET cluster (<c>Dashboard:Cluster</c>); null: a single node.</summary>
     public DashboardClusterSettings? Cluster { get; }
 
@@ -62,7 +66,7 @@ public sealed class DashboardSettings
     public static DashboardSettings Read(IConfiguration configuration, string? urlsOverride = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        RequireKnown(configuration.GetSection("Dashboard"), "the dashboard", "Services", "Orders", "Cluster");
+        RequireKnown(configuration.GetSection("Dashboard"), "the dashboard", "Services", "Orders", "Cluster", "Telemetry");
         var services = configuration.GetSection("Dashboard:Services");
         RequireKnown(services, "the services", "Profile", "Orders");
         var profile = ReadService(services.GetSection("Profile"), new ServiceBehaviour(TimeSpan.FromMilliseconds(200), 0));
@@ -75,7 +79,31 @@ public sealed class DashboardSettings
         var urls = urlsOverride ?? configuration["Urls"] ?? DefaultUrls;
         CheckUrls(urls, urlsOverride is null ? "Urls" : "the demo's address");
         return new DashboardSettings(urls, profile, orders, ReadOrdersPart(configuration.GetSection("Dashboard:Orders")), aggregator,
-            ReadCluster(configuration.GetSection("Dashboard:Cluster")));
+            ReadCluster(configuration.GetSection("Dashboard:Cluster")), ReadTelemetry(configuration));
+    }
+
+    private static DashboardTelemetrySettings ReadTelemetry(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Dashboard:Telemetry");
+        RequireKnown(section, "telemetry", "Exporter", "Prometheus", "ServiceName");
+        var exporter = (section["Exporter"]?.Trim().ToLowerInvariant()) switch
+        {
+            null or "" or "none" => TelemetryExporter.None,
+            "console" => TelemetryExporter.Console,
+            "otlp" => TelemetryExporter.Otlp,
+            var other => throw new DashboardConfigurationException(section.Path + ":Exporter",
+                $"{section.Path}:Exporter must be none (no traces or metrics leave the host), console or otlp (to OTEL_EXPORTER_OTLP_ENDPOINT), but was '{other}'."),
+        };
+        var prometheus = false;
+        if (section["Prometheus"] is { Length: > 0 } prometheusText && !bool.TryParse(prometheusText.Trim(), out prometheus))
+            throw new DashboardConfigurationException(section.Path + ":Prometheus",
+                $"{section.Path}:Prometheus must be true (GET /metrics serves the metrics for a Prometheus scrape) or false, but was '{prometheusText}'.");
+        var serviceName = section["ServiceName"] is { Length: > 0 } name ? name.Trim() : DashboardTelemetrySettings.DefaultServiceName;
+        if (exporter == TelemetryExporter.Otlp && configuration[DashboardTelemetrySettings.OtlpEndpointVariable] is { Length: > 0 } endpoint
+            && (!Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+            throw new DashboardConfigurationException(DashboardTelemetrySettings.OtlpEndpointVariable,
+                $"{DashboardTelemetrySettings.OtlpEndpointVariable} must be an http or https address such as http://127.0.0.1:4317, but was '{endpoint}'.");
+        return new DashboardTelemetrySettings(exporter, prometheus, serviceName);
     }
 
     private static DashboardOrdersPart ReadOrdersPart(IConfigurationSection section)
@@ -193,6 +221,38 @@ public sealed class DashboardSettings
 /// instead of failing the request; the profile is still cancelled by nothing but its own failure or the deadline.</param>
 /// <param name="Timeout">The orders fetch's own budget inside the request's deadline; null: the request's deadline alone.</param>
 public sealed record DashboardOrdersPart(bool Optional, TimeSpan? Timeout);
+
+/// <summary>Where the host sends its traces and metrics (<c>Dashboard:Telemetry:Exporter</c>).</summary>
+public enum TelemetryExporter
+{
+    /// <summary>Nowhere: the host sets up no OpenTelemetry SDK (the default).</summary>
+    None,
+
+    /// <summary>Standard output, one block per span and per metric export.</summary>
+    Console,
+
+    /// <summary>An OTLP collector at <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (gRPC on localhost:4317 when unset).</summary>
+    Otlp,
+}
+
+/// <summary>The host's OpenTelemetry SDK (<c>Dashboard:Telemetry</c>).</summary>
+/// <param name="Exporter">Where traces and metrics go.</param>
+/// <param name="Prometheus">Whether <c>GET /metrics</c> serves the metrics in Prometheus' text format.</param>
+/// <param name="ServiceName">The <c>service.name</c> resource attribute.</param>
+public sealed record DashboardTelemetrySettings(TelemetryExporter Exporter, bool Prometheus, string ServiceName)
+{
+    /// <summary>The service name when <c>Dashboard:Telemetry:ServiceName</c> is unset.</summary>
+    public const string DefaultServiceName = "actors-dashboard";
+
+    /// <summary>The standard variable the OTLP exporter reads its endpoint from.</summary>
+    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>Whether the host traces at all (an exporter other than none).</summary>
+    public bool Traces => Exporter != TelemetryExporter.None;
+
+    /// <summary>Whether the host collects metrics (an exporter, or the Prometheus endpoint).</summary>
+    public bool Metrics => Exporter != TelemetryExporter.None || Prometheus;
+}
 
 /// <summary>The host as a member of an Akka.NET cluster (<c>Dashboard:Cluster</c>).</summary>
 /// <param name="Roles"><c>front</c> (serves <c>GET /dashboard/{id}</c> through the cluster front), <c>worker</c> (runs the aggregators), or both.</param>

@@ -112,10 +112,10 @@ public sealed class LoggingSpecs
     }
 
     [Fact]
-    public async Task A_traced_requests_event_must_carry_the_trace_and_span_ids_of_its_request_span()
+    public async Task A_traced_requests_events_must_carry_the_trace_and_span_ids_of_their_request_and_fetch_spans()
     {
         var sink = new CollectingSink();
-        using var host = Host(sink, LogLevel.InfoLevel, Fetches.After<int, string>(TimeSpan.FromMilliseconds(5), "Name: Alice"));
+        using var host = Host(sink, LogLevel.DebugLevel, Fetches.After<int, string>(TimeSpan.FromMilliseconds(5), "Name: Alice"));
         await host.StartAsync();
         ActivityTraceId? trace = null;
         using var spans = new SpanRecorder(() => trace);
@@ -133,6 +133,12 @@ public sealed class LoggingSpecs
             var request = Assert.Single(spans.Stopped, a => a.OperationName == "aggregate dashboard");
             Assert.Equal(request.TraceId.ToHexString(), Assert.IsType<ScalarValue>(logged.Properties["TraceId"]).Value?.ToString());
             Assert.Equal(request.SpanId.ToHexString(), Assert.IsType<ScalarValue>(logged.Properties["SpanId"]).Value?.ToString());
+
+            // Each fetch's Debug event names the fetch's own span.
+            var fetched = await sink.WaitFor(e => Has(e, LogEventLevel.Debug, "RequestId", "traced-log") && Has(e, LogEventLevel.Debug, "Fetcher", "profile"));
+            var fetch = Assert.Single(spans.Stopped, a => a.OperationName == "fetch profile");
+            Assert.Equal(request.TraceId.ToHexString(), Assert.IsType<ScalarValue>(fetched.Properties["TraceId"]).Value?.ToString());
+            Assert.Equal(fetch.SpanId.ToHexString(), Assert.IsType<ScalarValue>(fetched.Properties["SpanId"]).Value?.ToString());
         }
         finally
         {

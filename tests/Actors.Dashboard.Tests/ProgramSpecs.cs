@@ -112,11 +112,22 @@ public sealed partial class ProgramSpecs(ITestOutputHelper output)
     [InlineData("demo", "--Dashboard:Orders:Optional=maybe", "Dashboard:Orders:Optional")]
     [InlineData("demo", "--Dashboard:Orders:Timeout=0s", "Dashboard:Orders:Timeout")]
     [InlineData("demo", "--Dashboard:Orders:Fallback=none", "Dashboard:Orders:Fallback")]
+    [InlineData("demo", "--Dashboard:Telemetry:Exporter=jaeger", "Dashboard:Telemetry:Exporter")]
+    [InlineData("demo", "--Dashboard:Telemetry:Prometheus=yes", "Dashboard:Telemetry:Prometheus")]
+    [InlineData("demo", "--Dashboard:Telemetry:Sampler=always", "Dashboard:Telemetry:Sampler")]
     public async Task Bad_configuration_must_exit_2_with_one_line_naming_the_setting(string command, string argument, string setting)
     {
         var (exitCode, stdout, stderr) = await DashboardProcess.RunAsync(command, argument);
 
         AssertOneLineError(exitCode, stdout, stderr, setting);
+    }
+
+    [Fact]
+    public async Task An_OTLP_endpoint_that_is_not_an_address_must_exit_2_with_one_line_naming_it()
+    {
+        var (exitCode, stdout, stderr) = await DashboardProcess.RunAsync("demo", "--Dashboard:Telemetry:Exporter=otlp", "--OTEL_EXPORTER_OTLP_ENDPOINT=collector:4317");
+
+        AssertOneLineError(exitCode, stdout, stderr, "OTEL_EXPORTER_OTLP_ENDPOINT");
     }
 
     [Fact]

@@ -289,21 +289,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         }
     }
 
-    private void Write(LogLevel level, string template, params object[] values)
-    {
-        var log = _runtime.Log;
-        if (!log.IsEnabled(level)) return;
-        if (_scope.Span is not { } span)
-        {
-            log.Log(level, template, values);
-            return;
-        }
-        var traced = new object[values.Length + 2];
-        values.CopyTo(traced, 0);
-        traced[^2] = span.TraceId.ToHexString();
-        traced[^1] = span.SpanId.ToHexString();
-        log.Log(level, template + " (trace {TraceId}, span {SpanId})", traced);
-    }
+    private void Write(LogLevel level, string template, params object[] values) => TracedLog.Write(_runtime.Log, _scope.Span, level, template, values);
 
     /// <summary>
     /// Stops the request. Fetchers still running stop with the coordinator, each exactly once. When some were stopped one by

@@ -243,8 +243,8 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
             if (Move(Running, Delivered))
             {
                 if (log.IsDebugEnabled)
-                    log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} in {ElapsedMs} ms", step.Name, scope.RequestId,
-                        error is null ? "succeeded" : "failed", LogValues.Milliseconds(Stopwatch.GetElapsedTime(_started)));
+                    TracedLog.Write(log, Volatile.Read(ref owner._span), LogLevel.DebugLevel, "Fetch {Fetcher} of {RequestId} {Outcome} in {ElapsedMs} ms", step.Name,
+                        scope.RequestId, error is null ? "succeeded" : "failed", LogValues.Milliseconds(Stopwatch.GetElapsedTime(_started)));
                 if (error is null)
                 {
                     FetchTelemetry.Succeeded(owner.TakeSpan());
@@ -289,7 +289,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
             }
             else Ended(error, "cancelled", late);
             if (abandoned)
-                log.Warning("Abandoned fetch {Fetcher} of {RequestId} finished {LateMs} ms after its token fired; its {Outcome} was discarded",
+                TracedLog.Write(log, _abandonedSpan, LogLevel.WarningLevel, "Abandoned fetch {Fetcher} of {RequestId} finished {LateMs} ms after its token fired; its {Outcome} was discarded",
                     step.Name, scope.RequestId, LogValues.Milliseconds(late), error is null ? "result" : "failure");
             else if (log.IsDebugEnabled)
                 log.Debug("Fetch {Fetcher} of {RequestId} {Outcome} {LateMs} ms after its token fired", step.Name, scope.RequestId,
@@ -344,7 +344,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
                 FetchTelemetry.Cancelled(span, cause, cause?.Kind == CancellationCauseKind.SiblingFailed ? setup.Scope.FailedSpan?.Context ?? default : default,
                     owner.TokenFiredAt(), "abandoned");
             }
-            runtime.Log.Warning("Fetch {Fetcher} of {RequestId} ignored its cancellation for {GraceMs} ms and is abandoned; it keeps running, its outcome will be discarded",
+            TracedLog.Write(runtime.Log, _abandonedSpan, LogLevel.WarningLevel, "Fetch {Fetcher} of {RequestId} ignored its cancellation for {GraceMs} ms and is abandoned; it keeps running, its outcome will be discarded",
                 step.Name, setup.Scope.RequestId, runtime.Settings.AbandonedFetchGrace.TotalMilliseconds);
         }
 

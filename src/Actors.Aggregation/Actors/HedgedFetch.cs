@@ -73,7 +73,7 @@ internal sealed class HedgedFetch<TKey, TPart>
                     foreach (var loser in _running) loser.Lose(finished.Number, winner?.Context ?? default);
                     FetchTelemetry.Succeeded(winner);
                     if (log.IsDebugEnabled && finished.Number > 1)
-                        log.Debug("Fetch {Fetcher} of {RequestId} attempt {Attempt} won; {Losers} other attempt(s) cancelled",
+                        TracedLog.Write(log, winner, LogLevel.DebugLevel, "Fetch {Fetcher} of {RequestId} attempt {Attempt} won; {Losers} other attempt(s) cancelled",
                             _fetcher, requestId, finished.Number, _running.Count);
                     return part;
                 }
@@ -94,7 +94,7 @@ internal sealed class HedgedFetch<TKey, TPart>
                 if (final && !_optional && span is not null) _setup.Scope.FailedSpan = span;
                 FetchTelemetry.Failed(span, last, decisive: final && !_optional);
                 if (log.IsWarningEnabled)
-                    log.Warning("Fetch {Fetcher} of {RequestId} attempt {Attempt} of {MaxAttempts} failed ({Error}); {Next}",
+                    TracedLog.Write(log, span, LogLevel.WarningLevel, "Fetch {Fetcher} of {RequestId} attempt {Attempt} of {MaxAttempts} failed ({Error}); {Next}",
                         _fetcher, requestId, finished.Number, _policy.MaxAttempts, Errors.MessageOf(last),
                         left < 0 ? $"attempt {_attempts.Started} started" : left > 0 ? $"{left} attempt(s) still running" : "no attempt left");
                 if (_running.Count == 0) throw new AttemptsExhaustedException(_attempts.Started, last);

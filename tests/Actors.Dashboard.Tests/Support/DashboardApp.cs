@@ -25,9 +25,12 @@ public sealed class DashboardApp : IAsyncDisposable
     public LoopbackServices Services => _app.Services.GetRequiredService<LoopbackServices>();
 
     /// <summary>Starts the host with <paramref name="args"/> on top of config/appsettings.json; quiet logs unless a test asks.</summary>
-    public static async Task<DashboardApp> StartAsync(params string[] args)
+    public static Task<DashboardApp> StartAsync(params string[] args) => StartAsync(null, args);
+
+    /// <summary>Starts the host with a spec's own exporters (the in-memory one) in its OpenTelemetry SDK.</summary>
+    internal static async Task<DashboardApp> StartAsync(DashboardTelemetryHooks? telemetry, params string[] args)
     {
-        var app = DashboardHost.Build(["--urls", "http://127.0.0.1:0", "--Serilog:MinimumLevel:Default=Warning", .. args], DashboardMode.Serve);
+        var app = DashboardHost.Build(["--urls", "http://127.0.0.1:0", "--Serilog:MinimumLevel:Default=Warning", .. args], DashboardMode.Serve, telemetry);
         await app.StartAsync();
         return new DashboardApp(app, new Uri(app.Urls.Single()));
     }
