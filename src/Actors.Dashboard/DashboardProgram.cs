@@ -87,7 +87,7 @@ public static class DashboardProgram
 
             var address = app.Services.GetRequiredService<DownstreamClient>().BaseAddress;
             app.Logger.LogInformation("Dashboard serving GET {Dashboard}; profile and orders services under {Services}; Ctrl+C stops",
-                new Uri(address, "/dashboard/{id}").ToString().Replace("%7B", "{", StringComparison.Ordinal).Replace("%7D", "}", StringComparison.Ordinal), address);
+                new Uri(address, "/dashboard/{id}").ToString().Replace("%7B", "{", StringComparison.Ordinal).Replace("%7D", "}", StringComparison.Ordinal), address.ToString());
             await app.WaitForShutdownAsync();
             return Success;
         }
