@@ -96,10 +96,12 @@ public static class DashboardHost
             if (settings.Cluster is { } cluster) JoinCluster(akka, cluster, definition);
             else akka.WithAggregator<DashboardAggregator, int>(definition);
         });
+        Requests.RequestRecorder.Register(builder.Services); // GET /requests: the library's spans of recent requests
 
         var app = builder.Build();
         app.Services.GetRequiredService<LoopbackServices>().Map(app);
         DashboardEndpoint.Map(app);
+        Requests.RequestsPage.Map(app);
         return app;
     }
 
