@@ -31,6 +31,7 @@ public sealed class RequestRecorder : IHostedService, IDisposable
     private readonly LinkedList<Trace> _order = new(); // oldest first
     private readonly ActivityListener _listener;
     private long _started;
+    private int _disposed;
 
     /// <summary>Starts listening; keeps the <see cref="DefaultCapacity"/> most recent traces.</summary>
     public RequestRecorder() : this(DefaultCapacity)
@@ -100,8 +101,11 @@ public sealed class RequestRecorder : IHostedService, IDisposable
     /// <summary>Keeps listening: late completions during shutdown still attach. Disposal stops it.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Stops listening; what was kept stays readable.</summary>
-    public void Dispose() => _listener.Dispose();
+    /// <summary>Stops listening; what was kept stays readable. Idempotent (the host disposes it as a singleton and as a hosted service).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _listener.Dispose();
+    }
 
     private void Started(Activity activity)
     {

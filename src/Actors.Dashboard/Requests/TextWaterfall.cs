@@ -24,10 +24,13 @@ public static class TextWaterfall
         var labels = waterfall.Fetches.Select(Label).Append("request").ToArray();
         var width = labels.Max(l => l.Length) + 2;
         var lines = new List<string> { $"{indent}{Waterfall.Ms(perColumn)} ms a column: {Legend}" };
+        // Durations right-aligned, so that their units line up.
+        var msWidth = waterfall.Fetches.Select(f => f.DurationMs).Append(waterfall.ReplyMs).Max(ms => Waterfall.Ms(ms).Length);
+        string Ms(double ms) => Waterfall.Ms(ms).PadLeft(msWidth);
 
         var request = Blank();
         Fill(request, 0, waterfall.ReplyMs, '#');
-        lines.Add(Line("request", request, $"{Waterfall.Ms(waterfall.ReplyMs)} ms  {waterfall.Outcome}"));
+        lines.Add(Line("request", request, $"{Ms(waterfall.ReplyMs)} ms  {waterfall.Outcome}"));
         foreach (var fetch in waterfall.Fetches)
         {
             var bar = Blank();
@@ -38,7 +41,7 @@ public static class TextWaterfall
                 bar[Column(fired, last: false)] = '|';
             }
             if (fetch.Late is { } late) Fill(bar, late.StartMs, late.EndMs, '+');
-            var note = $"{Waterfall.Ms(fetch.DurationMs)} ms  {fetch.Outcome}"
+            var note = $"{Ms(fetch.DurationMs)} ms  {fetch.Outcome}"
                 + (fetch.Cause is { } cause ? $" ({cause}{(fetch.CauseFetcher is { } by ? $": {by}" : "")})" : "")
                 + (fetch.TokenFiredMs is { } t && fetch.StoppedMs is { } s ? $", stopped {Waterfall.Ms(s - t)} ms after its token" : "")
                 + (fetch.Late?.LateMs is { } lateMs ? $", late by {Waterfall.Ms(lateMs)} ms" : "");
@@ -46,7 +49,7 @@ public static class TextWaterfall
         }
         var reply = Blank();
         reply[Column(waterfall.ReplyMs, last: true)] = '^';
-        lines.Add(Line("reply", reply, $"{Waterfall.Ms(waterfall.ReplyMs)} ms"));
+        lines.Add(Line("reply", reply, $"{Ms(waterfall.ReplyMs)} ms"));
         return lines;
 
         char[] Blank() => Enumerable.Repeat(' ', Columns).ToArray();
