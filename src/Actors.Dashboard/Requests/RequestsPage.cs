@@ -32,8 +32,8 @@ public static class RequestsPage
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Requests - Actors.Dashboard</title>\n<style>\n")
             .Append(Css)
             .Append("</style>\n</head>\n<body>\n<h1>Requests</h1>\n")
-            .Append(CultureInfo.InvariantCulture, $"<p class=\"intro\">The {requests.Length} most recent aggregation requests (up to {capacity} kept), newest first, ")
-            .Append("from the library's spans. Times in ms from the request's arrival.</p>\n")
+            .Append(CultureInfo.InvariantCulture, $"<p class=\"intro\">The most recent aggregation requests, newest first ({requests.Length} shown, up to {capacity} kept), ")
+            .Append("drawn from the library's spans. Times in ms from the request's arrival.</p>\n")
             .Append("<p class=\"legend\"><span class=\"key running\"></span>running <span class=\"key failed\"></span>failed ")
             .Append("<span class=\"key stopping\"></span>told to stop, stopping <span class=\"key abandoned\"></span>abandoned ")
             .Append("<span class=\"key late\"></span>late completion <span class=\"key fired\"></span>token fired ")
@@ -107,11 +107,11 @@ public static class RequestsPage
         var note = new StringBuilder().Append(CultureInfo.InvariantCulture, $"{f.Outcome} {Waterfall.Ms(f.DurationMs)} ms");
         if (f.ErrorType is { } error) note.Append(CultureInfo.InvariantCulture, $", {ShortType(error)}");
         if (f.Cause is { } cause) note.Append(CultureInfo.InvariantCulture, $", {cause}{(f.CauseFetcher is { } by ? $" ({by})" : "")}");
-        if (f.TokenFiredMs is { } fired)
-        {
-            if (f.StoppedMs is { } stopped) note.Append(CultureInfo.InvariantCulture, $", stopped {Waterfall.Ms(stopped - fired)} ms after its token");
-            else note.Append(", still running");
-        }
+        // A late completion says how late itself (late_ms, from the token firing); otherwise the cancellation's own latency.
+        if (f.TokenFiredMs is { } fired && f.Late is null)
+            note.Append(f.StoppedMs is { } stopped
+                ? string.Create(CultureInfo.InvariantCulture, $", stopped {Waterfall.Ms(stopped - fired)} ms after its token")
+                : ", still running");
         if (f.Late?.LateMs is { } lateMs) note.Append(CultureInfo.InvariantCulture, $", late by {Waterfall.Ms(lateMs)} ms");
         return note.ToString();
     }

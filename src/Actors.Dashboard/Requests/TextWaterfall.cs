@@ -43,7 +43,7 @@ public static class TextWaterfall
             if (fetch.Late is { } late) Fill(bar, late.StartMs, late.EndMs, '+');
             var note = $"{Ms(fetch.DurationMs)} ms  {fetch.Outcome}"
                 + (fetch.Cause is { } cause ? $" ({cause}{(fetch.CauseFetcher is { } by ? $": {by}" : "")})" : "")
-                + (fetch.TokenFiredMs is { } t && fetch.StoppedMs is { } s ? $", stopped {Waterfall.Ms(s - t)} ms after its token" : "")
+                + (fetch.TokenFiredMs is { } t && fetch.Late is null && fetch.StoppedMs is { } s ? $", stopped {Waterfall.Ms(s - t)} ms after its token" : "")
                 + (fetch.Late?.LateMs is { } lateMs ? $", late by {Waterfall.Ms(lateMs)} ms" : "");
             lines.Add(Line(Label(fetch), bar, note));
         }
