@@ -100,11 +100,15 @@ public static class DashboardHost
             if (settings.Cluster is { } cluster) JoinCluster(akka, cluster, definition);
             else akka.WithAggregator<DashboardAggregator, int>(definition);
         });
+        // GET /requests (and the demo's waterfalls): the library's spans of recent requests, kept in memory.
+        var recordRequests = mode == DashboardMode.Demo || settings.Telemetry.RequestsPage;
+        if (recordRequests) Requests.RequestRecorder.Register(builder.Services);
 
         var app = builder.Build();
         app.Services.GetRequiredService<LoopbackServices>().Map(app);
         DashboardEndpoint.Map(app);
         DashboardTelemetry.Map(app, settings.Telemetry);
+        if (recordRequests) Requests.RequestsPage.Map(app);
         return app;
     }
 

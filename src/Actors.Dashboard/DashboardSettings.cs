@@ -85,7 +85,7 @@ public sealed class DashboardSettings
     private static DashboardTelemetrySettings ReadTelemetry(IConfiguration configuration)
     {
         var section = configuration.GetSection("Dashboard:Telemetry");
-        RequireKnown(section, "telemetry", "Exporter", "Prometheus", "ServiceName");
+        RequireKnown(section, "telemetry", "Exporter", "Prometheus", "ServiceName", "RequestsPage");
         var exporter = (section["Exporter"]?.Trim().ToLowerInvariant()) switch
         {
             null or "" or "none" => TelemetryExporter.None,
@@ -98,12 +98,16 @@ public sealed class DashboardSettings
         if (section["Prometheus"] is { Length: > 0 } prometheusText && !bool.TryParse(prometheusText.Trim(), out prometheus))
             throw new DashboardConfigurationException(section.Path + ":Prometheus",
                 $"{section.Path}:Prometheus must be true (GET /metrics serves the metrics for a Prometheus scrape) or false, but was '{prometheusText}'.");
+        var requestsPage = true;
+        if (section["RequestsPage"] is { Length: > 0 } pageText && !bool.TryParse(pageText.Trim(), out requestsPage))
+            throw new DashboardConfigurationException(section.Path + ":RequestsPage",
+                $"{section.Path}:RequestsPage must be true (GET /requests shows the recent requests' waterfalls; every request is traced for it) or false, but was '{pageText}'.");
         var serviceName = section["ServiceName"] is { Length: > 0 } name ? name.Trim() : DashboardTelemetrySettings.DefaultServiceName;
         if (exporter == TelemetryExporter.Otlp && configuration[DashboardTelemetrySettings.OtlpEndpointVariable] is { Length: > 0 } endpoint
             && (!Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
             throw new DashboardConfigurationException(DashboardTelemetrySettings.OtlpEndpointVariable,
                 $"{DashboardTelemetrySettings.OtlpEndpointVariable} must be an http or https address such as http://127.0.0.1:4317, but was '{endpoint}'.");
-        return new DashboardTelemetrySettings(exporter, prometheus, serviceName);
+        return new DashboardTelemetrySettings(exporter, prometheus, serviceName, requestsPage);
     }
 
     private static DashboardOrdersPart ReadOrdersPart(IConfigurationSection section)
@@ -239,7 +243,9 @@ public enum TelemetryExporter
 /// <param name="Exporter">Where traces and metrics go.</param>
 /// <param name="Prometheus">Whether <c>GET /metrics</c> serves the metrics in Prometheus' text format.</param>
 /// <param name="ServiceName">The <c>service.name</c> resource attribute.</param>
-public sealed record DashboardTelemetrySettings(TelemetryExporter Exporter, bool Prometheus, string ServiceName)
+/// <param name="RequestsPage">Whether <c>GET /requests</c> shows the recent requests (their spans recorded in memory, so
+/// every request is traced); the demo records them whatever this says.</param>
+public sealed record DashboardTelemetrySettings(TelemetryExporter Exporter, bool Prometheus, string ServiceName, bool RequestsPage = true)
 {
     /// <summary>The service name when <c>Dashboard:Telemetry:ServiceName</c> is unset.</summary>
     public const string DefaultServiceName = "actors-dashboard";

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Actors.Aggregation;
+using Actors.Dashboard.Requests;
 using Actors.Dashboard.Services;
 using Akka.Actor;
 using Akka.Hosting;
@@ -9,7 +10,8 @@ namespace Actors.Dashboard;
 /// <summary>
 /// The kata's three cases, run once against the host's real loopback services through the registered aggregator:
 /// both answer; one fails (fail fast, the sibling's request aborted); the profile is slower than the timeout.
-/// Each outcome is printed with its elapsed time and checked: an unexpected outcome makes the exit code 1.
+/// Each outcome is printed with its elapsed time and checked: an unexpected outcome makes the exit code 1. Then the case's
+/// waterfall, drawn from the library's spans that the <see cref="RequestRecorder"/> kept (<see cref="TextWaterfall"/>).
 /// </summary>
 internal static class DemoCommand
 {
@@ -27,6 +29,7 @@ internal static class DemoCommand
         var settings = app.Services.GetRequiredService<DashboardSettings>();
         var timeout = settings.Aggregator.Timeout ?? AggregationSettings.Create(app.Services.GetRequiredService<ActorSystem>()).DefaultTimeout;
         var aggregator = await app.Services.GetRequiredService<IRequiredActor<DashboardAggregator>>().GetAsync();
+        var recorder = app.Services.GetRequiredService<RequestRecorder>();
         var profile = services.Profile.Behaviour;
         var orders = services.Orders.Behaviour;
 
@@ -54,7 +57,7 @@ internal static class DemoCommand
 
         var asExpected = 0;
         for (var i = 0; i < cases.Length; i++)
-            if (await RunCaseAsync(i + 1, cases[i], services, aggregator, output)) asExpected++;
+            if (await RunCaseAsync(i + 1, cases[i], services, aggregator, recorder, output)) asExpected++;
 
         services.Profile.Behaviour = profile;
         services.Orders.Behaviour = orders;
@@ -64,13 +67,15 @@ internal static class DemoCommand
         return asExpected == cases.Length ? 0 : 1;
     }
 
-    private static async Task<bool> RunCaseAsync(int number, DemoCase demoCase, LoopbackServices services, IActorRef aggregator, TextWriter output)
+    private static async Task<bool> RunCaseAsync(int number, DemoCase demoCase, LoopbackServices services, IActorRef aggregator,
+        RequestRecorder recorder, TextWriter output)
     {
         output.WriteLine();
         output.WriteLine($"{number}. {demoCase.Title} (profile {Describe(demoCase.Profile)}, orders {Describe(demoCase.Orders)})");
         services.Profile.Behaviour = demoCase.Profile;
         services.Orders.Behaviour = demoCase.Orders;
         var aborted = demoCase.Aborted?.WhenAborted(1);
+        var before = recorder.RequestsStarted;
 
         var started = Stopwatch.GetTimestamp();
         AggregationFailure? failure = null;
@@ -105,8 +110,23 @@ internal static class DemoCommand
                 ok = false;
             }
         }
+        await PrintWaterfallAsync(recorder, before, output);
         if (!ok) output.WriteLine("   UNEXPECTED outcome for this case");
         return ok;
+    }
+
+    /// <summary>The waterfall of the case's request (the first to start after <paramref name="before"/>), once all its fetches stopped.</summary>
+    private static async Task PrintWaterfallAsync(RequestRecorder recorder, long before, TextWriter output)
+    {
+        var trace = await recorder.WaitForSettledAsync(t => t.Number == before + 1, AbortWait);
+        if (trace is null)
+        {
+            output.WriteLine($"   (no trace of this request settled within {Ms(AbortWait)})");
+            return;
+        }
+        foreach (var waterfall in Waterfall.Of(trace))
+            foreach (var line in TextWaterfall.Render(waterfall, "   "))
+                output.WriteLine(line);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

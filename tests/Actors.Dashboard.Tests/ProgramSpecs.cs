@@ -31,6 +31,11 @@ public sealed partial class ProgramSpecs(ITestOutputHelper output)
         Assert.InRange(outcomes[2].Ms, 1000, 1999);
         Assert.Equal(2, Regex.Matches(stdout, @"-> the profile service saw its request aborted \d+ ms into it").Count);
         Assert.Contains("All 3 cases behaved as expected.", stdout);
+        // Each case's text waterfall, from the library's spans: the failing fetch in x, the cancelled sibling's token as |.
+        Assert.Equal(3, Regex.Matches(stdout, @"^   reply +\^ +\d+\.\d ms$", RegexOptions.Multiline).Count);
+        Assert.Matches(@"(?m)^   orders +x+ +\d+\.\d ms  failure$", stdout);
+        Assert.Matches(@"(?m)^   profile +#+\|-* +\d+\.\d ms  cancelled \(sibling_failed: orders\), stopped \d+\.\d ms after its token$", stdout);
+        Assert.Matches(@"(?m)^   profile +#+\|-* +\d+\.\d ms  cancelled \(deadline_exceeded\)", stdout);
         // The server's own log line, readable console format by default.
         Assert.Matches(@"\[\d\d:\d\d:\d\d INF\] profile service: request for 1 aborted by the caller", stdout);
     }
@@ -115,6 +120,7 @@ public sealed partial class ProgramSpecs(ITestOutputHelper output)
     [InlineData("demo", "--Dashboard:Telemetry:Exporter=jaeger", "Dashboard:Telemetry:Exporter")]
     [InlineData("demo", "--Dashboard:Telemetry:Prometheus=yes", "Dashboard:Telemetry:Prometheus")]
     [InlineData("demo", "--Dashboard:Telemetry:Sampler=always", "Dashboard:Telemetry:Sampler")]
+    [InlineData("demo", "--Dashboard:Telemetry:RequestsPage=on", "Dashboard:Telemetry:RequestsPage")]
     public async Task Bad_configuration_must_exit_2_with_one_line_naming_the_setting(string command, string argument, string setting)
     {
         var (exitCode, stdout, stderr) = await DashboardProcess.RunAsync(command, argument);

@@ -30,13 +30,15 @@ public static class HttpExperiments
     /// <summary>The body both endpoints answer for id 1.</summary>
     public const string Expected = "Name: Alice | Order: 5";
 
-    /// <summary>Zero-latency services that never fail, logs at Warning and above (so logging is not what is measured).</summary>
+    /// <summary>Zero-latency services that never fail, logs at Warning and above, no requests page (so neither logging nor tracing is what is measured).</summary>
     private static readonly string[] HostArguments =
     [
         "--Dashboard:Services:Profile:Latency=0ms", "--Dashboard:Services:Profile:FailureRate=0",
         "--Dashboard:Services:Orders:Latency=0ms", "--Dashboard:Services:Orders:FailureRate=0",
         "--Serilog:MinimumLevel:Default=Warning", "--Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime=Warning",
         "--Logging:LogLevel:Default=Warning",
+        // The requests page traces every request to draw it; the plain endpoint traces nothing.
+        "--Dashboard:Telemetry:RequestsPage=false",
     ];
 
     private sealed record Side(string Name, string Program, string Mode, string Path, bool Plain, bool Target);

@@ -1,3 +1,4 @@
+using Actors.Dashboard.Requests;
 using Actors.Dashboard.Services;
 using Akka.Actor;
 using Akka.Hosting;
@@ -23,6 +24,9 @@ public sealed class DashboardApp : IAsyncDisposable
     public HttpClient Http { get; }
 
     public LoopbackServices Services => _app.Services.GetRequiredService<LoopbackServices>();
+
+    /// <summary>The host's recorder of the library's spans, which <c>GET /requests</c> draws.</summary>
+    public RequestRecorder Recorder => _app.Services.GetRequiredService<RequestRecorder>();
 
     /// <summary>Starts the host with <paramref name="args"/> on top of config/appsettings.json; quiet logs unless a test asks.</summary>
     public static Task<DashboardApp> StartAsync(params string[] args) => StartAsync(null, args);
