@@ -21,7 +21,7 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         Actors.Aggregation benchmarks: the floor (Task.WhenAll), hand-written Akka.NET, Ask scatter-gather and AggregatorActor, side by side.
-          --quick [throughput|pool|retained|retained-all|siblings|deadline|scaling|nodes|hotkey|tail ...]
+          --quick [throughput|pool|retained|retained-all|siblings|deadline|scaling|nodes|hotkey|tail|telemetry ...]
                                                                              every figure in under 3 minutes; last line: the summary
           --full [BenchmarkDotNet args]                                      BenchmarkDotNet (default filter: *), then the extra figures
           --profile [fan-out [approach ...]]                                 sampled allocations per request, by type, per approach

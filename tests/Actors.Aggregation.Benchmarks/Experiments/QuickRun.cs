@@ -29,6 +29,9 @@ public static class QuickRun
     private const double TargetOvershootP99Us = 25_000;
     private const double TargetPerFetcherSpread = 0.25;
 
+    // Ours at fan-out 2 in the throughput section, when it ran: the telemetry section's no-listener row is the same cell.
+    private static double? _oursFanOut2BytesPerRequest;
+
     public static async Task<int> RunAsync(string[] sections)
     {
         bool Wants(string section) => sections.Length == 0 || sections.Contains(section, StringComparer.OrdinalIgnoreCase);
@@ -55,6 +58,7 @@ public static class QuickRun
         if (Wants("nodes")) await NodesSectionAsync();
         if (Wants("hotkey")) await CoalescingExperiments.HotKeySectionAsync(Progress, Print);
         if (Wants("tail")) await HedgingExperiments.TailSectionAsync(Progress, Print);
+        if (Wants("telemetry")) await TelemetryExperiments.TelemetrySectionAsync(Progress, Print, InFlight, Warmup, Window, _oursFanOut2BytesPerRequest);
 
         Console.WriteLine($"(measured in {clock.Elapsed.TotalSeconds:0} s)");
         Console.WriteLine();
@@ -98,6 +102,7 @@ public static class QuickRun
                 verdicts.Add(Verdict($"fan-out 2 ours/hand-written {Units.Ratio(vsHand)}", $">= {TargetVsHandWritten}x", vsHand >= TargetVsHandWritten));
                 verdicts.Add(Verdict($"ours/floor {Units.Ratio(vsFloor)}", $">= {TargetVsFloor}x", vsFloor >= TargetVsFloor));
                 verdicts.Add(Verdict($"allocated {Units.Kb(ours.BytesPerRequest)}/req", "<= 12 KB", ours.BytesPerRequest <= TargetAllocatedBytes));
+                _oursFanOut2BytesPerRequest = ours.BytesPerRequest;
             }
         }
         Print($"Throughput: fetches complete at once, {InFlight:N0} requests in flight from one driver actor " +
