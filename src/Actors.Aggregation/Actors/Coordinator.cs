@@ -258,17 +258,20 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
         switch (reply)
         {
             case AggregateFailed when _requesterGone:
-                Write(LogLevel.InfoLevel, "Aggregation {RequestId} {Outcome} after {ElapsedMs} ms: its requester terminated; fetchers stopped",
+                if (log.IsInfoEnabled)
+                    Write(LogLevel.InfoLevel, "Aggregation {RequestId} {Outcome} after {ElapsedMs} ms: its requester terminated; fetchers stopped",
                     _scope.RequestId, "abandoned-by-requester", elapsedMs);
                 break;
             case AggregateFailed { Reason: AggregationCancelled { Reason: AggregationCancelled.ByRequester } } cancelled:
                 // The requester's own choice (a client that went away, say): routine, not a warning.
-                Write(LogLevel.InfoLevel, "Aggregation {RequestId} {Outcome} in {ElapsedMs} ms: {Reason}",
-                    _scope.RequestId, "cancelled", elapsedMs, cancelled.Reason.Describe());
+                if (log.IsInfoEnabled)
+                    Write(LogLevel.InfoLevel, "Aggregation {RequestId} {Outcome} in {ElapsedMs} ms: {Reason}",
+                        _scope.RequestId, "cancelled", elapsedMs, cancelled.Reason.Describe());
                 break;
             case AggregateFailed failed:
-                Write(LogLevel.WarningLevel, "Aggregation {RequestId} {Outcome} in {ElapsedMs} ms: {Reason}",
-                    _scope.RequestId, OutcomeOf(failed.Reason), elapsedMs, failed.Reason.Describe());
+                if (log.IsWarningEnabled)
+                    Write(LogLevel.WarningLevel, "Aggregation {RequestId} {Outcome} in {ElapsedMs} ms: {Reason}",
+                        _scope.RequestId, OutcomeOf(failed.Reason), elapsedMs, failed.Reason.Describe());
                 break;
             case AggregateCompleted<TResult> completed when !completed.AllSucceeded:
                 if (log.IsWarningEnabled)
@@ -283,12 +286,14 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
                         string.Join(", ", degraded.FellBack.Select(o => $"{o.Fetcher} ({(o.Error is { } e ? Errors.Describe(e) : "no error")})")));
                 break;
             default:
-                Write(LogLevel.InfoLevel, "Aggregation {RequestId} {Outcome} in {ElapsedMs} ms", _scope.RequestId,
-                    reply is AggregateCompleted<TResult> ? "completed" : "succeeded", elapsedMs);
+                if (log.IsInfoEnabled)
+                    Write(LogLevel.InfoLevel, "Aggregation {RequestId} {Outcome} in {ElapsedMs} ms", _scope.RequestId,
+                        reply is AggregateCompleted<TResult> ? "completed" : "succeeded", elapsedMs);
                 break;
         }
     }
 
+    // Callers check the level first: the arguments' array and boxes are made only for an event that is written.
     private void Write(LogLevel level, string template, params object[] values) => TracedLog.Write(_runtime.Log, _scope.Span, level, template, values);
 
     /// <summary>
