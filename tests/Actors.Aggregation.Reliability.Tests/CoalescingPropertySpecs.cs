@@ -61,8 +61,9 @@ public sealed class CoalescingPropertySpecs : ReliabilitySpec, IDisposable
 
         Output.WriteLine($"{Iterations} groups, {runner.Requests - warm} requests in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s; "
             + $"expected replies (warm-up included): {runner.DescribeOutcomes()}; groups every requester left before the run decided: {runner.Abandoned}");
-        var unobserved = _unobserved.Collect();
-        Assert.True(unobserved.Count == 0, $"unobserved task exceptions: {string.Join("; ", unobserved.Select(e => e.Message))}");
+        // An earlier class's remoting may leave a DotNetty channel's faulted task to be finalized during this one: not ours.
+        var unobserved = _unobserved.Collect().Where(e => !UnobservedTaskExceptions.IsTransports(e)).ToList();
+        Assert.True(unobserved.Count == 0, $"unobserved task exceptions: {string.Join("; ", unobserved.Select(e => e.ToString()))}");
         Assert.True(runner.Requests - warm >= Iterations, "every group has at least one request");
     }
 

