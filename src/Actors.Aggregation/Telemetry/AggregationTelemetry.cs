@@ -26,6 +26,49 @@ public static class AggregationTelemetry
 
     /// <summary>The <see cref="Meter"/>'s name.</summary>
     public const string MeterName = "Actors.Aggregation";
+
+    /// <summary>The names of the attributes and events on the library's spans and measurements, for code that reads them.</summary>
+    public static class Attributes
+    {
+        /// <summary>The aggregator's name (the actor's), on every span and measurement.</summary>
+        public const string Aggregator = "aggregation.aggregator";
+
+        /// <summary>The request's completion policy.</summary>
+        public const string Policy = "aggregation.policy";
+
+        /// <summary>The request's id.</summary>
+        public const string RequestId = "aggregation.request.id";
+
+        /// <summary>The request's key.</summary>
+        public const string Key = "aggregation.key";
+
+        /// <summary>What failed: a failure's kind on a request, an exception's type on a fetch (OpenTelemetry's <c>error.type</c>).</summary>
+        public const string ErrorType = "error.type";
+
+        /// <summary>The fetcher's name, on fetch spans and measurements.</summary>
+        public const string Fetcher = "aggregation.fetcher";
+
+        /// <summary>The attempt's number, from 1, under a retry or hedging policy.</summary>
+        public const string Attempt = "aggregation.fetch.attempt";
+
+        /// <summary>How a fetch ended: success, failure, fell_back, cancelled, timed_out, lost, retried or abandoned.</summary>
+        public const string Outcome = "aggregation.fetch.outcome";
+
+        /// <summary>Why a fetch's token fired: sibling_failed, deadline_exceeded, caller_cancelled, attempt_lost, ...</summary>
+        public const string CancellationCause = "aggregation.cancellation.cause";
+
+        /// <summary>The fetcher behind the cancellation: the sibling that failed, or the attempt that won.</summary>
+        public const string CancellationFetcher = "aggregation.cancellation.fetcher";
+
+        /// <summary>How long after its token fired a fetch ended, in milliseconds.</summary>
+        public const string LateMs = "aggregation.fetch.late_ms";
+
+        /// <summary>An <c>.Ask</c> fetcher's target actor path.</summary>
+        public const string AskTarget = "aggregation.ask.target";
+
+        /// <summary>The event on a cancelled fetch's span at the moment its token fired.</summary>
+        public const string TokenFiredEvent = "aggregation.token_fired";
+    }
 }
 
 /// <summary>The library's <see cref="ActivitySource"/>, <see cref="Meter"/> and instruments, and how requests report to them.</summary>
@@ -75,22 +118,20 @@ internal static class Telemetry
 
     public static void LingeringEnded() => Interlocked.Decrement(ref _lingeringFetches);
 
-    // Attribute names.
-    public const string AggregatorTag = "aggregation.aggregator";
-    public const string PolicyTag = "aggregation.policy";
-    public const string RequestIdTag = "aggregation.request.id";
-    public const string KeyTag = "aggregation.key";
-    public const string ErrorTypeTag = "error.type";
-    public const string FetcherTag = "aggregation.fetcher";
-    public const string AttemptTag = "aggregation.fetch.attempt";
-    public const string OutcomeTag = "aggregation.fetch.outcome";
-    public const string CauseTag = "aggregation.cancellation.cause";
-    public const string CauseFetcherTag = "aggregation.cancellation.fetcher";
-    public const string LateTag = "aggregation.fetch.late_ms";
-    public const string TargetTag = "aggregation.ask.target";
-
-    // Event names.
-    public const string TokenFiredEvent = "aggregation.token_fired";
+    // Attribute and event names (public in AggregationTelemetry.Attributes).
+    public const string AggregatorTag = AggregationTelemetry.Attributes.Aggregator;
+    public const string PolicyTag = AggregationTelemetry.Attributes.Policy;
+    public const string RequestIdTag = AggregationTelemetry.Attributes.RequestId;
+    public const string KeyTag = AggregationTelemetry.Attributes.Key;
+    public const string ErrorTypeTag = AggregationTelemetry.Attributes.ErrorType;
+    public const string FetcherTag = AggregationTelemetry.Attributes.Fetcher;
+    public const string AttemptTag = AggregationTelemetry.Attributes.Attempt;
+    public const string OutcomeTag = AggregationTelemetry.Attributes.Outcome;
+    public const string CauseTag = AggregationTelemetry.Attributes.CancellationCause;
+    public const string CauseFetcherTag = AggregationTelemetry.Attributes.CancellationFetcher;
+    public const string LateTag = AggregationTelemetry.Attributes.LateMs;
+    public const string TargetTag = AggregationTelemetry.Attributes.AskTarget;
+    public const string TokenFiredEvent = AggregationTelemetry.Attributes.TokenFiredEvent;
 
     public static void RequestAdmitted() => Interlocked.Increment(ref _activeRequests);
 

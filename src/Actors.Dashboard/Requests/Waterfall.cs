@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Actors.Aggregation;
 
 namespace Actors.Dashboard.Requests;
 
@@ -51,18 +52,18 @@ public sealed record Waterfall(
         foreach (var fetch in children.Where(s => s.IsFetch).OrderBy(s => s.StartUtc))
         {
             double start = Ms(fetch.StartUtc), end = Ms(fetch.EndUtc);
-            double? fired = fetch.Events.FirstOrDefault(e => e.Name == RequestsTelemetry.TokenFiredEvent) is { } e
+            double? fired = fetch.Events.FirstOrDefault(e => e.Name == AggregationTelemetry.Attributes.TokenFiredEvent) is { } e
                 ? Math.Clamp(Ms(e.TimeUtc), start, end)
                 : null;
             bars.Add((fetch, new WaterfallBar(
                 FetcherOf(fetch, RecordedSpan.FetchPrefix),
-                int.TryParse(fetch.Tag(RequestsTelemetry.AttemptTag), NumberStyles.Integer, CultureInfo.InvariantCulture, out var attempt) ? attempt : 1,
-                fetch.Tag(RequestsTelemetry.OutcomeTag) ?? "unknown",
+                int.TryParse(fetch.Tag(AggregationTelemetry.Attributes.Attempt), NumberStyles.Integer, CultureInfo.InvariantCulture, out var attempt) ? attempt : 1,
+                fetch.Tag(AggregationTelemetry.Attributes.Outcome) ?? "unknown",
                 start, end, fired,
                 fetch.Status == ActivityStatusCode.Error,
-                fetch.Tag(RequestsTelemetry.ErrorTypeTag),
-                fetch.Tag(RequestsTelemetry.CauseTag),
-                fetch.Tag(RequestsTelemetry.CauseFetcherTag),
+                fetch.Tag(AggregationTelemetry.Attributes.ErrorType),
+                fetch.Tag(AggregationTelemetry.Attributes.CancellationCause),
+                fetch.Tag(AggregationTelemetry.Attributes.CancellationFetcher),
                 null)));
         }
         // A late completion goes on the row of the abandoned fetch it links to (else of the last abandoned one of its fetcher).
@@ -72,20 +73,20 @@ public sealed record Waterfall(
             var row = bars.FindIndex(b => late.Links.Contains(b.Span.SpanId));
             if (row < 0) row = bars.FindLastIndex(b => b.Bar.Fetcher == fetcher && b.Bar.IsAbandoned && b.Bar.Late is null);
             if (row < 0) continue;
-            var lateBar = new WaterfallLate(Ms(late.StartUtc), Ms(late.EndUtc), late.Tag(RequestsTelemetry.OutcomeTag) ?? "unknown",
-                double.TryParse(late.Tag(RequestsTelemetry.LateTag), NumberStyles.Float, CultureInfo.InvariantCulture, out var lateMs) ? lateMs : null);
+            var lateBar = new WaterfallLate(Ms(late.StartUtc), Ms(late.EndUtc), late.Tag(AggregationTelemetry.Attributes.Outcome) ?? "unknown",
+                double.TryParse(late.Tag(AggregationTelemetry.Attributes.LateMs), NumberStyles.Float, CultureInfo.InvariantCulture, out var lateMs) ? lateMs : null);
             bars[row] = (bars[row].Span, bars[row].Bar with { Late = lateBar });
         }
 
         var reply = request.Duration.TotalMilliseconds;
         var endMs = bars.Select(b => b.Bar.Late?.EndMs ?? b.Bar.EndMs).Append(reply).Max();
-        return new Waterfall(traceId, origin, request.Tag(RequestsTelemetry.AggregatorTag) ?? request.Name[RecordedSpan.RequestPrefix.Length..],
-            request.Tag(RequestsTelemetry.RequestIdTag), request.Tag(RequestsTelemetry.KeyTag),
-            request.Tag(RequestsTelemetry.ErrorTypeTag) ?? (request.Status == ActivityStatusCode.Error ? "error" : Success),
+        return new Waterfall(traceId, origin, request.Tag(AggregationTelemetry.Attributes.Aggregator) ?? request.Name[RecordedSpan.RequestPrefix.Length..],
+            request.Tag(AggregationTelemetry.Attributes.RequestId), request.Tag(AggregationTelemetry.Attributes.Key),
+            request.Tag(AggregationTelemetry.Attributes.ErrorType) ?? (request.Status == ActivityStatusCode.Error ? "error" : Success),
             request.Status == ActivityStatusCode.Error, request.StatusDescription, reply, endMs, bars.Select(b => b.Bar).ToArray());
     }
 
-    private static string FetcherOf(RecordedSpan span, string prefix) => span.Tag(RequestsTelemetry.FetcherTag) ?? span.Name[prefix.Length..];
+    private static string FetcherOf(RecordedSpan span, string prefix) => span.Tag(AggregationTelemetry.Attributes.Fetcher) ?? span.Name[prefix.Length..];
 
     /// <summary>Milliseconds as the page and the demo show them: one decimal, invariant culture.</summary>
     public static string Ms(double milliseconds) => milliseconds.ToString("0.0", CultureInfo.InvariantCulture);
@@ -132,19 +133,3 @@ public sealed record WaterfallBar(
 /// <param name="Outcome">How it ended: success or failure (discarded either way).</param>
 /// <param name="LateMs"><c>aggregation.fetch.late_ms</c>: how long after its token fired it ended.</param>
 public sealed record WaterfallLate(double StartMs, double EndMs, string Outcome, double? LateMs);
-
-/// <summary>The library's attribute and event names the waterfall reads (see src/Actors.Aggregation/Telemetry).</summary>
-internal static class RequestsTelemetry
-{
-    public const string AggregatorTag = "aggregation.aggregator";
-    public const string RequestIdTag = "aggregation.request.id";
-    public const string KeyTag = "aggregation.key";
-    public const string ErrorTypeTag = "error.type";
-    public const string FetcherTag = "aggregation.fetcher";
-    public const string AttemptTag = "aggregation.fetch.attempt";
-    public const string OutcomeTag = "aggregation.fetch.outcome";
-    public const string CauseTag = "aggregation.cancellation.cause";
-    public const string CauseFetcherTag = "aggregation.cancellation.fetcher";
-    public const string LateTag = "aggregation.fetch.late_ms";
-    public const string TokenFiredEvent = "aggregation.token_fired";
-}
