@@ -65,7 +65,7 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
         _span = FetchTelemetry.Start(_setup.Scope.Span, _setup.Runtime, _step.Name, _setup.Scope.RequestId, 1);
         if (_span is not null)
         {
-            _span.SetTag(Telemetry.TargetTag, target.Path.ToString());
+            _span.SetTag(AggregationTelemetry.Attributes.AskTarget, target.Path.ToString());
             Activity.Current = previous; // never left current on an actor thread
         }
         target.Tell(message, _sink);

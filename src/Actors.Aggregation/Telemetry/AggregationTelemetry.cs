@@ -118,20 +118,6 @@ internal static class Telemetry
 
     public static void LingeringEnded() => Interlocked.Decrement(ref _lingeringFetches);
 
-    // Attribute and event names (public in AggregationTelemetry.Attributes).
-    public const string AggregatorTag = AggregationTelemetry.Attributes.Aggregator;
-    public const string PolicyTag = AggregationTelemetry.Attributes.Policy;
-    public const string RequestIdTag = AggregationTelemetry.Attributes.RequestId;
-    public const string KeyTag = AggregationTelemetry.Attributes.Key;
-    public const string ErrorTypeTag = AggregationTelemetry.Attributes.ErrorType;
-    public const string FetcherTag = AggregationTelemetry.Attributes.Fetcher;
-    public const string AttemptTag = AggregationTelemetry.Attributes.Attempt;
-    public const string OutcomeTag = AggregationTelemetry.Attributes.Outcome;
-    public const string CauseTag = AggregationTelemetry.Attributes.CancellationCause;
-    public const string CauseFetcherTag = AggregationTelemetry.Attributes.CancellationFetcher;
-    public const string LateTag = AggregationTelemetry.Attributes.LateMs;
-    public const string TargetTag = AggregationTelemetry.Attributes.AskTarget;
-    public const string TokenFiredEvent = AggregationTelemetry.Attributes.TokenFiredEvent;
 
     public static void RequestAdmitted() => Interlocked.Increment(ref _activeRequests);
 
@@ -155,9 +141,9 @@ internal static class Telemetry
         Activity.Current = previous;
         if (span is { IsAllDataRequested: true })
         {
-            span.SetTag(AggregatorTag, aggregator);
-            span.SetTag(RequestIdTag, requestId);
-            span.SetTag(KeyTag, KeyText(key));
+            span.SetTag(AggregationTelemetry.Attributes.Aggregator, aggregator);
+            span.SetTag(AggregationTelemetry.Attributes.RequestId, requestId);
+            span.SetTag(AggregationTelemetry.Attributes.Key, KeyText(key));
         }
         return span;
     }
@@ -168,8 +154,8 @@ internal static class Telemetry
         EndSpan(span, reply);
         if (RequestDuration.Enabled)
         {
-            var tags = new TagList { { AggregatorTag, aggregator }, { PolicyTag, policy } };
-            if (reply is AggregateFailed failed) tags.Add(ErrorTypeTag, ErrorType(failed.Reason));
+            var tags = new TagList { { AggregationTelemetry.Attributes.Aggregator, aggregator }, { AggregationTelemetry.Attributes.Policy, policy } };
+            if (reply is AggregateFailed failed) tags.Add(AggregationTelemetry.Attributes.ErrorType, ErrorType(failed.Reason));
             RequestDuration.Record(elapsed.TotalSeconds, tags);
         }
     }
@@ -181,7 +167,7 @@ internal static class Telemetry
         if (reply is AggregateFailed { Reason: var reason })
         {
             span.SetStatus(ActivityStatusCode.Error, reason.Describe());
-            span.SetTag(ErrorTypeTag, ErrorType(reason));
+            span.SetTag(AggregationTelemetry.Attributes.ErrorType, ErrorType(reason));
         }
         Stop(span);
     }

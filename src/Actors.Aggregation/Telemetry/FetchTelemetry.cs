@@ -21,9 +21,9 @@ internal static class FetchTelemetry
         var span = Telemetry.Source.StartActivity($"fetch {fetcher}", ActivityKind.Internal, requestSpan.Context);
         if (span is { IsAllDataRequested: true })
         {
-            span.SetTag(Telemetry.FetcherTag, fetcher);
-            span.SetTag(Telemetry.RequestIdTag, requestId);
-            span.SetTag(Telemetry.AttemptTag, attempt);
+            span.SetTag(AggregationTelemetry.Attributes.Fetcher, fetcher);
+            span.SetTag(AggregationTelemetry.Attributes.RequestId, requestId);
+            span.SetTag(AggregationTelemetry.Attributes.Attempt, attempt);
         }
         return span;
     }
@@ -32,7 +32,7 @@ internal static class FetchTelemetry
     public static void Succeeded(Activity? span)
     {
         if (span is null) return;
-        span.SetTag(Telemetry.OutcomeTag, "success");
+        span.SetTag(AggregationTelemetry.Attributes.Outcome, "success");
         Telemetry.Stop(span);
     }
 
@@ -51,8 +51,8 @@ internal static class FetchTelemetry
     /// <summary>Tags a failure on a span that stays open (a part whose own budget ran out while its fetch still runs).</summary>
     public static void MarkFailed(Activity span, Exception error, bool decisive, string outcome)
     {
-        span.SetTag(Telemetry.OutcomeTag, outcome);
-        span.SetTag(Telemetry.ErrorTypeTag, error.GetType().FullName);
+        span.SetTag(AggregationTelemetry.Attributes.Outcome, outcome);
+        span.SetTag(AggregationTelemetry.Attributes.ErrorType, error.GetType().FullName);
         if (decisive) span.SetStatus(ActivityStatusCode.Error, Errors.Describe(error));
     }
 
@@ -67,17 +67,17 @@ internal static class FetchTelemetry
         string outcome = "cancelled", TimeSpan? late = null)
     {
         if (span is null) return;
-        span.SetTag(Telemetry.OutcomeTag, outcome);
+        span.SetTag(AggregationTelemetry.Attributes.Outcome, outcome);
         if (firedTimestamp != 0)
-            span.AddEvent(new ActivityEvent(Telemetry.TokenFiredEvent, DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(firedTimestamp)));
+            span.AddEvent(new ActivityEvent(AggregationTelemetry.Attributes.TokenFiredEvent, DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(firedTimestamp)));
         if (cause is not null)
         {
-            span.SetTag(Telemetry.CauseTag, CauseName(cause.Kind));
-            if (cause.Fetcher is { } by) span.SetTag(Telemetry.CauseFetcherTag, by);
-            if (cause.Attempt is { } winner) span.SetTag(Telemetry.AttemptTag + ".winner", winner);
+            span.SetTag(AggregationTelemetry.Attributes.CancellationCause, CauseName(cause.Kind));
+            if (cause.Fetcher is { } by) span.SetTag(AggregationTelemetry.Attributes.CancellationFetcher, by);
+            if (cause.Attempt is { } winner) span.SetTag(AggregationTelemetry.Attributes.Attempt + ".winner", winner);
         }
         if (linkTo != default) span.AddLink(new ActivityLink(linkTo));
-        if (late is { } ms) span.SetTag(Telemetry.LateTag, Math.Round(ms.TotalMilliseconds, 1));
+        if (late is { } ms) span.SetTag(AggregationTelemetry.Attributes.LateMs, Math.Round(ms.TotalMilliseconds, 1));
         Telemetry.Stop(span);
     }
 
@@ -94,9 +94,9 @@ internal static class FetchTelemetry
             links: [new ActivityLink(abandoned.Context)], startTime: abandoned.StartTimeUtc + abandoned.Duration);
         Activity.Current = previous;
         if (span is null) return;
-        span.SetTag(Telemetry.FetcherTag, fetcher);
-        span.SetTag(Telemetry.OutcomeTag, failed ? "failure" : "success");
-        span.SetTag(Telemetry.LateTag, Math.Round(late.TotalMilliseconds, 1));
+        span.SetTag(AggregationTelemetry.Attributes.Fetcher, fetcher);
+        span.SetTag(AggregationTelemetry.Attributes.Outcome, failed ? "failure" : "success");
+        span.SetTag(AggregationTelemetry.Attributes.LateMs, Math.Round(late.TotalMilliseconds, 1));
         Telemetry.Stop(span);
     }
 
@@ -104,9 +104,9 @@ internal static class FetchTelemetry
     public static void RecordDuration(AggregatorRuntime runtime, string fetcher, TimeSpan duration, string outcome, CancellationCause? cause, Exception? error)
     {
         if (!Telemetry.FetchDuration.Enabled) return;
-        var tags = new TagList { { Telemetry.AggregatorTag, runtime.Name }, { Telemetry.FetcherTag, fetcher }, { Telemetry.OutcomeTag, outcome } };
-        if (cause is not null) tags.Add(Telemetry.CauseTag, CauseName(cause.Kind));
-        if (error is not null && outcome == "failure") tags.Add(Telemetry.ErrorTypeTag, error.GetType().FullName);
+        var tags = new TagList { { AggregationTelemetry.Attributes.Aggregator, runtime.Name }, { AggregationTelemetry.Attributes.Fetcher, fetcher }, { AggregationTelemetry.Attributes.Outcome, outcome } };
+        if (cause is not null) tags.Add(AggregationTelemetry.Attributes.CancellationCause, CauseName(cause.Kind));
+        if (error is not null && outcome == "failure") tags.Add(AggregationTelemetry.Attributes.ErrorType, error.GetType().FullName);
         Telemetry.FetchDuration.Record(duration.TotalSeconds, tags);
     }
 
@@ -115,14 +115,14 @@ internal static class FetchTelemetry
     {
         if (firedTimestamp == 0 || !Telemetry.CancellationDuration.Enabled) return;
         Telemetry.CancellationDuration.Record(Stopwatch.GetElapsedTime(firedTimestamp).TotalSeconds,
-            new TagList { { Telemetry.AggregatorTag, runtime.Name }, { Telemetry.FetcherTag, fetcher } });
+            new TagList { { AggregationTelemetry.Attributes.Aggregator, runtime.Name }, { AggregationTelemetry.Attributes.Fetcher, fetcher } });
     }
 
     /// <summary>Counts an abandoned fetch.</summary>
     public static void RecordAbandoned(AggregatorRuntime runtime, string fetcher)
     {
         if (!Telemetry.AbandonedFetches.Enabled) return;
-        Telemetry.AbandonedFetches.Add(1, new TagList { { Telemetry.AggregatorTag, runtime.Name }, { Telemetry.FetcherTag, fetcher } });
+        Telemetry.AbandonedFetches.Add(1, new TagList { { AggregationTelemetry.Attributes.Aggregator, runtime.Name }, { AggregationTelemetry.Attributes.Fetcher, fetcher } });
     }
 
     /// <summary>A cause kind as an attribute value: low-cardinality snake case.</summary>
