@@ -73,6 +73,7 @@ internal sealed class AggregatorActor<TKey, TResult> : UntypedActor, IWithTimers
         // The first use of Akka's scheduler starts its thread, and every thread scheduling meanwhile blocks until it runs:
         // a burst of lingering fetches on a cold system would stall the thread pool. Start it here, once.
         _runtime.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(1), static () => { });
+        RequestMailbox.Register(Context.System);
     }
 
     protected override void OnReceive(object message)

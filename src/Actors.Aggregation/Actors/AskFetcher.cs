@@ -28,7 +28,7 @@ internal sealed class AskFetcher<TKey, TReply, TPart> : UntypedActor
     }
 
     public static Props Props(AskFetchStep<TKey, TReply, TPart> step, FetcherSetup<TKey> setup) =>
-        Akka.Actor.Props.CreateBy(new Producer(step, setup));
+        RequestMailbox.Props(new Producer(step, setup));
 
     protected override void PreStart()
     {

@@ -71,7 +71,7 @@ internal sealed class Coordinator<TKey, TResult> : UntypedActor
     }
 
     public static Props Props(AggregatorRuntime<TKey, TResult> runtime, RequestScope<TKey> scope) =>
-        Akka.Actor.Props.CreateBy(new Producer(runtime, scope));
+        RequestMailbox.Props(new Producer(runtime, scope));
 
     protected override void PreStart()
     {

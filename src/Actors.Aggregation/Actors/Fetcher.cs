@@ -35,7 +35,7 @@ internal sealed class Fetcher<TKey> : UntypedActor, ICauseSource
     }
 
     public static Props Props(TaskFetchStep<TKey> step, FetcherSetup<TKey> setup, AttemptCounter? attempts) =>
-        Akka.Actor.Props.CreateBy(new Producer(step, setup, attempts));
+        RequestMailbox.Props(new Producer(step, setup, attempts));
 
     /// <summary>
     /// Why this fetch's token fired: <see cref="CancellationCauseKind.FetchFinished"/> once its outcome was delivered (the
